@@ -1,0 +1,84 @@
+"""The `window-tui` command line. Parsing only; handlers live in
+`window_tui.commands` and are imported when their subcommand runs, so
+`window-tui --version` and the console start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from window_tui import __version__
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 on usage errors, as argparse does
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 用法错误：{message}\n")
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _lazy(module: str, name: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ChineseArgumentParser(
+        prog="window-tui", description="政务服务大厅综合窗口终端（高效办成一件事）"
+    )
+    parser.add_argument("--version", action="version", version=f"window-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ChineseArgumentParser)
+
+    check = sub.add_parser("check", help="校验证件号码（身份证、信用代码、电话、出生证明、银行卡）")
+    check.add_argument("kind", choices=["id", "uscc", "phone", "birthcert", "bankcard"])
+    check.add_argument("value")
+    check.set_defaults(handler=_lazy("window_tui.commands.domain_tools", "run_check"))
+
+    workdays = sub.add_parser("workdays", help="计算受理日期之后第 N 个工作日（承诺办结日期）")
+    workdays.add_argument("date", help="受理日期 YYYY-MM-DD")
+    workdays.add_argument("count", type=int, help="工作日数")
+    workdays.add_argument("--calendar", type=Path, help="节假日补充文件（TOML）")
+    workdays.set_defaults(handler=_lazy("window_tui.commands.domain_tools", "run_workdays"))
+
+    for register in _REGISTRARS:
+        register(sub)
+    return parser
+
+
+def _register_catalog(sub: argparse._SubParsersAction) -> None:
+    catalog = sub.add_parser("catalog", help="查看一件事目录与效率统计")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION",
+                                         parser_class=ChineseArgumentParser)
+    catalog_sub.add_parser("list", help="列出全部一件事")
+    show = catalog_sub.add_parser("show", help="查看一件事的事项、合并表单与材料")
+    show.add_argument("name", help="名称、代码或拼音首字母，如 xse")
+    stats = catalog_sub.add_parser("stats", help="合并表单与预填的效率统计")
+    stats.add_argument("--as-of", default=None, help="参考日期 YYYY-MM-DD（默认今天）")
+    stats.add_argument("--seed", type=int, default=20240101)
+    catalog.set_defaults(handler=_lazy("window_tui.commands.catalog_cmd", "run"))
+
+
+_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_catalog]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

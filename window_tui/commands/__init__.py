@@ -1,0 +1,1 @@
+"""Handlers for the `window-tui` subcommands; each imports what it needs lazily."""

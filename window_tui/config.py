@@ -1,0 +1,158 @@
+"""Effective configuration: defaults, then the TOML file, then environment.
+
+The file lives in the platformdirs config directory (`window-tui config show`
+prints where), or wherever `WINDOW_TUI_CONFIG` points. Data (the offline store)
+goes to the platformdirs data directory unless `WINDOW_TUI_DATA` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "window-tui"
+
+
+class ConfigError(ValueError):
+    """The configuration file is unusable; the message names the file and key."""
+
+
+def config_path() -> Path:
+    override = os.environ.get("WINDOW_TUI_CONFIG")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir() -> Path:
+    override = os.environ.get("WINDOW_TUI_DATA")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME)
+
+
+@dataclass
+class HallConfig:
+    code: str = "370800"  # region code that prefixes case numbers
+    name: str = "市民之家政务服务大厅"
+    progress_url: str = "http://127.0.0.1:8700/p/"  # receipt QR: progress lookup by case number
+    rating_followup_workdays: int = 5  # 差评 follow-up deadline (domain notes §6)
+    calendar_file: str = ""  # TOML override for working days; empty = config dir/holidays.toml
+
+
+@dataclass
+class CounterConfig:
+    server: str = "http://127.0.0.1:8700"
+    window: int = 1
+    clerk: str = ""
+
+
+@dataclass
+class PrinterConfig:
+    receipt: str = "preview"
+    ticket: str = "preview"
+    receipt_profile: str = "80mm-gb18030"
+    ticket_profile: str = "80mm-gb18030"
+    connect_timeout: float = 2.0
+    write_timeout: float = 5.0
+
+
+@dataclass
+class SyncConfig:
+    batch_size: int = 50
+    backoff_initial: float = 1.0
+    backoff_cap: float = 300.0
+    retention_days: int = 30
+
+
+@dataclass
+class VoiceConfig:
+    enabled: bool = True
+    command: str = ""  # e.g. "espeak-ng -v cmn {text}"; empty = find espeak-ng
+    chime: bool = True
+
+
+@dataclass
+class DisplayConfig:
+    show_masked_name: bool = False
+    recent_calls: int = 8
+
+
+@dataclass
+class Config:
+    hall: HallConfig = field(default_factory=HallConfig)
+    counter: CounterConfig = field(default_factory=CounterConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    theme: str = "textual-dark"
+    source: str = ""  # the file this came from, for `config show`
+
+    def calendar_path(self) -> Path:
+        if self.hall.calendar_file:
+            return Path(self.hall.calendar_file)
+        return config_path().parent / "holidays.toml"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_SECTIONS = {
+    "hall": HallConfig,
+    "counter": CounterConfig,
+    "printer": PrinterConfig,
+    "sync": SyncConfig,
+    "voice": VoiceConfig,
+    "display": DisplayConfig,
+}
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or config_path()
+    config = Config(source=str(path) if path.exists() else f"{path}（不存在，使用默认值）")
+    if not path.exists():
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: 配置文件无法解析：{exc}") from exc
+    for key, value in data.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: [{key}] 应为一个表")
+            setattr(config, key, _build_section(path, key, _SECTIONS[key], value))
+        elif key == "keymap":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise ConfigError(f"{path}: [keymap] 的每一项应为 绑定id = \"按键\"")
+            config.keymap = dict(value)
+        elif key == "theme":
+            config.theme = str(value)
+        else:
+            raise ConfigError(f"{path}: 未知的配置项 {key!r}")
+    return config
+
+
+def _build_section(path: Path, name: str, cls: type, values: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    defaults = cls()
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{path}: [{name}] 中未知的配置项 {key!r}")
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, expected):
+            raise ConfigError(
+                f"{path}: [{name}].{key} 类型应为 {expected.__name__}，当前为 {value!r}"
+            )
+        setattr(defaults, key, value)
+    return defaults

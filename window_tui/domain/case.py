@@ -1,0 +1,236 @@
+"""The case a counter takes: one bundle, one form, one set of materials.
+
+A case has a client-generated id (the idempotency key for the platform) and a
+human case number `{hall}-{yyyymmdd}-{window}-{seq}` that is unique without
+asking any server, since the sequence is per window per day and kept locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from window_tui.domain.catalog import Catalog
+from window_tui.domain.forms import merge_bundle
+from window_tui.domain.materials import MaterialStatus, evaluate_materials, missing_materials
+from window_tui.domain.prefill import FormData
+from window_tui.domain.rules import RULE_CHECKS
+from window_tui.domain.workdays import WorkCalendar
+
+CASE_SCHEMA = 1
+STATUSES = ("accepted", "notice", "rejected")
+STATUS_LABELS = {"accepted": "已受理", "notice": "一次性告知（材料不全）", "rejected": "不予受理"}
+
+
+class CaseError(ValueError):
+    """The case cannot be taken as it is; `problems` maps field ids to Chinese messages."""
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
+
+
+def new_case_id() -> str:
+    return uuid.uuid4().hex
+
+
+def format_case_number(hall: str, day: date, window: int, seq: int) -> str:
+    return f"{hall}-{day:%Y%m%d}-{window:02d}-{seq:04d}"
+
+
+@dataclass
+class Case:
+    case_id: str
+    case_number: str
+    bundle: str
+    bundle_name: str
+    optional_matters: list[str]
+    matters: list[dict[str, Any]]  # code, name, department, statutory_days, promised_days, fee
+    form: dict[str, Any]  # FormData.to_json(): what was typed and the records used
+    values: dict[str, dict[str, Any]]  # field id -> value, state, source, ... (a snapshot)
+    materials: list[dict[str, Any]]
+    received: list[str]
+    status: str
+    accepted_at: str
+    promised_date: str
+    promised_estimated: bool
+    statutory_days: int
+    promised_days: int
+    hall: str
+    window: int
+    clerk: str
+    ticket: str = ""
+    reason: str = ""  # for 不予受理: why, and where to apply
+    schema: int = CASE_SCHEMA
+    applicant: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def content_hash(self) -> str:
+        return content_hash(self.to_json())
+
+    @classmethod
+    def from_json(cls, data: Any) -> Case:
+        problems = case_format_problems(data)
+        if problems:
+            raise CaseError("案件数据格式错误", problems)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def missing(self) -> list[dict[str, Any]]:
+        return [m for m in self.materials if m["kind"] == "bring" and m["id"] not in self.received]
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_REQUIRED_TYPES: dict[str, type | tuple[type, ...]] = {
+    "case_id": str, "case_number": str, "bundle": str, "bundle_name": str, "optional_matters": list,
+    "matters": list, "form": dict, "values": dict, "materials": list, "received": list,
+    "status": str, "accepted_at": str, "promised_date": str, "promised_estimated": bool,
+    "statutory_days": int, "promised_days": int, "hall": str, "window": int, "clerk": str,
+}
+
+
+def case_format_problems(data: Any) -> dict[str, str]:
+    if not isinstance(data, dict):
+        return {"-": "案件应为 JSON 对象"}
+    problems = {}
+    for key, kind in _REQUIRED_TYPES.items():
+        if key not in data:
+            problems[key] = "缺少此项"
+        elif not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
+            problems[key] = "类型错误"
+    if not problems:
+        if data["status"] not in STATUSES:
+            problems["status"] = f"状态应为 {'/'.join(STATUSES)}"
+        if len(data["case_id"]) < 16:
+            problems["case_id"] = "案件标识过短"
+        try:
+            datetime.fromisoformat(data["accepted_at"])
+            date.fromisoformat(data["promised_date"])
+        except ValueError:
+            problems["accepted_at"] = "日期格式错误"
+    return problems
+
+
+def validate_case_content(catalog: Catalog, data: dict[str, Any]) -> dict[str, str]:
+    """Re-run the domain checks on a case (the platform does this on arrival)."""
+    problems = case_format_problems(data)
+    if problems:
+        return problems
+    try:
+        bundle = catalog.bundle(data["bundle"])
+        form = merge_bundle(catalog, bundle, tuple(data["optional_matters"]))
+    except (KeyError, ValueError) as exc:
+        return {"bundle": str(exc).strip("'\"")}
+    form_data = FormData(form, today=datetime.fromisoformat(data["accepted_at"]).date())
+    try:
+        form_data.load_json(data["form"])
+    except (KeyError, TypeError) as exc:
+        return {"form": f"表单数据格式错误：{exc}"}
+    if data["status"] == "rejected":
+        return {} if data.get("reason") else {"reason": "不予受理必须说明理由"}
+    return form_data.errors()
+
+
+def rule_failures(data: FormData) -> list[str]:
+    values = {k: v.value for k, v in data.values().items()}
+    failures = []
+    for matter in data.form.matters:
+        for rule in matter.rules:
+            result = RULE_CHECKS[rule](values, data.today)
+            if not result.ok:
+                failures.append(f"{matter.name}：{result.message}")
+    return failures
+
+
+def build_case(
+    data: FormData,
+    *,
+    case_id: str,
+    case_number: str,
+    hall: str,
+    window: int,
+    clerk: str,
+    accepted_at: datetime,
+    calendar: WorkCalendar,
+    received: set[str] | None = None,
+    ticket: str = "",
+    optional_matters: tuple[str, ...] = (),
+) -> Case:
+    """Turn a filled form into a case, or raise `CaseError` with every problem at once."""
+    problems = data.errors()
+    if problems:
+        raise CaseError(f"表单有{len(problems)}处需要更正", problems)
+    failures = rule_failures(data)
+    if failures:
+        raise CaseError("不符合办理条件：" + "；".join(failures), {"rules": "；".join(failures)})
+    received = received or set()
+    statuses = evaluate_materials(data)
+    missing = missing_materials(statuses, received)
+    bundle = data.form.bundle
+    promised = calendar.add_workdays(accepted_at.date(), bundle.promised_days)
+    values = {
+        field_id: {
+            "value": v.value, "state": str(v.state), "source": v.source, "record_date": v.record_date,
+            "original": v.original, "reason": v.reason,
+        }
+        for field_id, v in data.values().items()
+        if v.value
+    }
+    return Case(
+        case_id=case_id,
+        case_number=case_number,
+        bundle=bundle.code,
+        bundle_name=bundle.name,
+        optional_matters=list(optional_matters),
+        matters=[
+            {"code": m.code, "name": m.name, "department": m.department,
+             "statutory_days": m.statutory_days, "promised_days": m.promised_days, "fee": m.fee}
+            for m in data.form.matters
+        ],
+        form=data.to_json(),
+        values=values,
+        materials=[_material_json(s) for s in statuses],
+        received=sorted(received),
+        status="notice" if missing else "accepted",
+        accepted_at=accepted_at.isoformat(timespec="seconds"),
+        promised_date=promised.date.isoformat(),
+        promised_estimated=promised.estimated,
+        statutory_days=max(m.statutory_days for m in data.form.matters),
+        promised_days=bundle.promised_days,
+        hall=hall,
+        window=window,
+        clerk=clerk,
+        ticket=ticket,
+        applicant=applicant_summary(values, bundle.key_subject),
+    )
+
+
+def _material_json(status: MaterialStatus) -> dict[str, Any]:
+    return {"id": status.material_id, "name": status.name, "kind": status.kind,
+            "reason": status.reason, "matters": list(status.matters)}
+
+
+def applicant_summary(values: dict[str, dict[str, Any]], key_subject: str) -> dict[str, str]:
+    """Who the receipt is for: a person (name, ID) or an organisation (name, credit code)."""
+    def get(field_id: str) -> str:
+        return values.get(field_id, {}).get("value", "")
+
+    summary = {"name": get("applicant.name"), "id_number": get("applicant.id_number"),
+               "phone": get("applicant.phone")}
+    if key_subject == "enterprise":
+        summary.update(org_name=get("enterprise.name"), uscc=get("enterprise.uscc"))
+        summary["name"] = summary["name"] or get("legal_rep.name")
+        summary["phone"] = summary["phone"] or get("legal_rep.phone") or get("enterprise.phone")
+    if key_subject == "mother" and not summary["name"]:
+        summary.update(name=get("mother.name"), id_number=get("mother.id_number"), phone=get("mother.phone"))
+    return summary
