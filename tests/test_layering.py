@@ -11,7 +11,8 @@ CORE_MODULES = [
     "window_tui.domain.validators", "window_tui.domain.masking", "window_tui.domain.workdays",
     "window_tui.domain.catalog", "window_tui.domain.forms", "window_tui.domain.prefill",
     "window_tui.domain.materials", "window_tui.domain.case", "window_tui.domain.synthetic",
-    "window_tui.domain.efficiency", "window_tui.domain.rules",
+    "window_tui.domain.efficiency", "window_tui.domain.rules", "window_tui.domain.queue_policy",
+    "window_tui.central.app", "window_tui.central.server", "window_tui.central.queue", "window_tui.client",
 ]
 
 

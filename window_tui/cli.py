@@ -67,7 +67,42 @@ def _register_catalog(sub: argparse._SubParsersAction) -> None:
     catalog.set_defaults(handler=_lazy("window_tui.commands.catalog_cmd", "run"))
 
 
-_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_catalog]
+def _register_platform(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="运行中心平台（HTTP API，SQLite）")
+    serve.add_argument("--db", type=Path, help="数据库文件（默认在数据目录下 central.db）")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--seed-demo", action="store_true", help="载入演示数据（业务、窗口、人员、共享数据）")
+    serve.add_argument("--persons", type=int, default=10_000, help="演示共享数据的人口数")
+    serve.add_argument("--windows", type=int, default=8, help="演示窗口数")
+    serve.add_argument("--hall-name", default="", help="大厅名称")
+    serve.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_serve"))
+
+    admin = sub.add_parser("admin", help="管理业务、窗口、人员与设备令牌")
+    admin.add_argument("--db", type=Path, help="数据库文件")
+    actions = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION",
+                                   parser_class=ChineseArgumentParser)
+    service = actions.add_parser("add-service", help="添加业务类别")
+    service.add_argument("code")
+    service.add_argument("name")
+    service.add_argument("prefix", help="号码前缀字母，如 A")
+    window = actions.add_parser("add-window", help="添加或修改窗口")
+    window.add_argument("number", type=int)
+    window.add_argument("--services", required=True, help="办理的业务类别，逗号分隔，如 A,B")
+    clerk = actions.add_parser("add-clerk", help="添加窗口人员")
+    clerk.add_argument("number")
+    clerk.add_argument("name")
+    clerk.add_argument("--password", help="不提供则交互输入")
+    clerk.add_argument("--role", choices=["clerk", "admin"], default="clerk")
+    device = actions.add_parser("add-device", help="为显示屏、取号机或评价器生成令牌")
+    device.add_argument("role", choices=["display", "kiosk", "rater"])
+    device.add_argument("name")
+    device.add_argument("--window", type=int)
+    actions.add_parser("list", help="列出业务、窗口、人员与设备")
+    admin.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_admin"))
+
+
+_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_catalog, _register_platform]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

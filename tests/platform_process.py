@@ -1,0 +1,84 @@
+"""`window-tui serve` in a child process on a free loopback port, for tests and benches."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServeProcess:
+    def __init__(self, db: Path, *, windows: int = 8, persons: int = 1000, port: int = 0,
+                 env: dict[str, str] | None = None) -> None:
+        self.db, self.windows, self.persons = db, windows, persons
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, seed: bool = True) -> ServeProcess:
+        args = [sys.executable, "-m", "window_tui.cli", "serve", "--db", str(self.db), "--port", str(self.port),
+                "--windows", str(self.windows), "--persons", str(self.persons)]
+        if seed:
+            args.append("--seed-demo")
+        env = {**os.environ, "WINDOW_TUI_CONFIG": str(self.db.parent / "no-config.toml"), **self.env}
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stderr.read().decode() if self.process.stderr else "serve exited")
+            try:
+                urllib.request.urlopen(self.url + "/api/v1/health", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError("serve did not answer")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def login(self, window: int) -> str:
+        return self.post("/auth/login", {"clerk": str(1000 + window), "password": f"demo{1000 + window}",
+                                         "window": window})["token"]
+
+    def post(self, path: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
+        request = urllib.request.Request(self.url + "/api/v1" + path, data=json.dumps(body).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        return json.loads(urllib.request.urlopen(request, timeout=10).read())
+
+    def __enter__(self) -> ServeProcess:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

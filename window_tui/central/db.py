@@ -1,0 +1,135 @@
+"""SQLite storage for the central platform: WAL mode, schema created and
+migrated on open. The SQL is plain (no SQLite-only syntax beyond the
+connection pragmas and `INSERT ... ON CONFLICT`, which PostgreSQL shares) so a
+PostgreSQL backend can follow without a rewrite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Each entry migrates from version i to i + 1. Never edit a shipped step; append.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE services (
+        code TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL UNIQUE, sort INTEGER NOT NULL
+    );
+    CREATE TABLE windows (
+        number INTEGER PRIMARY KEY, name TEXT NOT NULL, services TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0, clerk TEXT, priority_streak INTEGER NOT NULL DEFAULT 0,
+        current_ticket INTEGER
+    );
+    CREATE TABLE clerks (
+        number TEXT PRIMARY KEY, name TEXT NOT NULL, password_hash TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'clerk', active INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE devices (
+        token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL, window INTEGER,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY, clerk TEXT NOT NULL, role TEXT NOT NULL, window INTEGER,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        day TEXT NOT NULL, service TEXT NOT NULL, number INTEGER NOT NULL, label TEXT NOT NULL,
+        priority TEXT NOT NULL DEFAULT 'normal', priority_kind TEXT NOT NULL DEFAULT '',
+        appointment_code TEXT NOT NULL DEFAULT '', slot_start TEXT, slot_end TEXT,
+        issued_at TEXT NOT NULL, order_key REAL NOT NULL, status TEXT NOT NULL,
+        window INTEGER, pinned_window INTEGER, called_at TEXT, started_at TEXT, finished_at TEXT,
+        call_reason TEXT NOT NULL DEFAULT '', recalls INTEGER NOT NULL DEFAULT 0,
+        no_shows INTEGER NOT NULL DEFAULT 0, case_numbers TEXT NOT NULL DEFAULT '[]',
+        original_service TEXT NOT NULL DEFAULT '',
+        UNIQUE (day, original_service, number)
+    );
+    CREATE INDEX tickets_waiting ON tickets (day, status, priority, service, order_key);
+    CREATE INDEX tickets_pinned ON tickets (day, status, pinned_window, order_key);
+    CREATE INDEX tickets_label ON tickets (day, label);
+    CREATE TABLE waiting_counts (
+        day TEXT NOT NULL, service TEXT NOT NULL, waiting INTEGER NOT NULL, PRIMARY KEY (day, service)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
+        ticket TEXT NOT NULL DEFAULT '', service TEXT NOT NULL DEFAULT '', window INTEGER,
+        payload TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE registry_records (
+        registry TEXT NOT NULL, key TEXT NOT NULL, attributes TEXT NOT NULL, source TEXT NOT NULL,
+        record_date TEXT NOT NULL, PRIMARY KEY (registry, key)
+    );
+    CREATE TABLE lookup_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, clerk TEXT NOT NULL, window INTEGER,
+        case_id TEXT NOT NULL, registry TEXT NOT NULL, subject_key TEXT NOT NULL,
+        attributes TEXT NOT NULL, found INTEGER NOT NULL
+    );
+    CREATE TABLE cases (
+        case_id TEXT PRIMARY KEY, case_number TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
+        receipt_id TEXT NOT NULL UNIQUE, received_at TEXT NOT NULL, status TEXT NOT NULL,
+        bundle TEXT NOT NULL, bundle_name TEXT NOT NULL, promised_date TEXT NOT NULL,
+        accepted_at TEXT NOT NULL, window INTEGER NOT NULL, clerk TEXT NOT NULL, body TEXT NOT NULL
+    );
+    CREATE TABLE records (
+        kind TEXT NOT NULL, record_id TEXT NOT NULL, content_hash TEXT NOT NULL, receipt_id TEXT NOT NULL,
+        received_at TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, record_id)
+    );
+    CREATE TABLE ratings (
+        rating_id TEXT PRIMARY KEY, case_number TEXT NOT NULL UNIQUE, window INTEGER NOT NULL,
+        level TEXT NOT NULL, indicators TEXT NOT NULL, rated_at TEXT NOT NULL
+    );
+    CREATE TABLE appointments (
+        code TEXT PRIMARY KEY, service TEXT NOT NULL, slot_start TEXT NOT NULL, slot_end TEXT NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE followups (
+        rating_id TEXT PRIMARY KEY, case_number TEXT NOT NULL, window INTEGER NOT NULL,
+        level TEXT NOT NULL, due_date TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open'
+    );
+    """,
+]
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (and create or migrate) the platform database."""
+    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    migrate(connection)
+    return connection
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = connection.execute("SELECT version FROM schema_version").fetchone()
+    return row[0] if row else 0
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    with transaction(connection):
+        version = schema_version(connection)
+        for step in MIGRATIONS[version:]:
+            for statement in step.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+        if version == 0:
+            connection.execute("INSERT INTO schema_version (version) VALUES (?)", (len(MIGRATIONS),))
+        else:
+            connection.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE: take the write lock up front, so two writers never interleave."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    else:
+        connection.execute("COMMIT")

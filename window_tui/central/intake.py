@@ -1,0 +1,160 @@
+"""Case intake and the other records the counters deliver (ratings, print
+journal, audit): idempotent by the client's id and safe under races, since the
+primary key decides (an INSERT that may fail), never a check-then-insert."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from datetime import date, datetime
+from typing import Any
+
+from window_tui.central.db import transaction
+from window_tui.domain.case import content_hash, validate_case_content
+from window_tui.domain.catalog import Catalog
+from window_tui.domain.workdays import WorkCalendar
+
+RECORD_KINDS = ("case", "rating", "print", "audit")
+RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+BAD_LEVELS = RATING_LEVELS[3:]
+INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
+
+
+def _receipt_id(now: datetime) -> str:
+    return f"R{now:%Y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
+
+
+def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, body: Any,
+             now: datetime) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, answer). 201 stored, 200 identical replay, 409 conflict, 400 invalid."""
+    if not isinstance(body, dict) or body.get("case_id") != case_id:
+        return 400, {"detail": "案件标识与地址不一致", "errors": {"case_id": "与地址中的标识不一致"}}
+    errors = validate_case_content(catalog, body)
+    if errors:
+        return 400, {"detail": "案件内容校验未通过", "errors": errors}
+    digest = content_hash(body)
+    try:
+        with transaction(connection):
+            receipt = _receipt_id(now)
+            connection.execute(
+                "INSERT INTO cases (case_id, case_number, content_hash, receipt_id, received_at, status, bundle,"
+                " bundle_name, promised_date, accepted_at, window, clerk, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (case_id, body["case_number"], digest, receipt, now.isoformat(timespec="seconds"), body["status"],
+                 body["bundle"], body["bundle_name"], body["promised_date"], body["accepted_at"], body["window"],
+                 body["clerk"], json.dumps(body, ensure_ascii=False, sort_keys=True)),
+            )
+    except sqlite3.IntegrityError:
+        stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        if stored is None:  # the case number is taken by another case id
+            other = connection.execute("SELECT * FROM cases WHERE case_number = ?",
+                                       (body["case_number"],)).fetchone()
+            return 409, {"detail": f"案件编号 {body['case_number']} 已被其他案件使用",
+                         "stored_hash": other["content_hash"] if other else "", "sent_hash": digest}
+        if stored["content_hash"] != digest:
+            return 409, {"detail": "同一案件标识的内容不同", "stored_hash": stored["content_hash"],
+                         "sent_hash": digest, "case_id": case_id}
+        return 200, _answer(stored, replay=True)
+    stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+    return 201, _answer(stored, replay=False)
+
+
+def _answer(row: sqlite3.Row, *, replay: bool) -> dict[str, Any]:
+    return {"case_id": row["case_id"], "case_number": row["case_number"], "receipt_id": row["receipt_id"],
+            "content_hash": row["content_hash"], "received_at": row["received_at"], "replay": replay}
+
+
+def get_case(connection: sqlite3.Connection, case_id: str) -> dict[str, Any] | None:
+    row = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+    return {**_answer(row, replay=True), "body": json.loads(row["body"])} if row else None
+
+
+def progress(connection: sqlite3.Connection, case_number: str) -> dict[str, Any] | None:
+    """Public: status and dates only, no personal data."""
+    row = connection.execute(
+        "SELECT case_number, status, bundle_name, promised_date, accepted_at, received_at FROM cases"
+        " WHERE case_number = ?", (case_number,),
+    ).fetchone()
+    if row is None:
+        return None
+    labels = {"accepted": "已受理，办理中", "notice": "材料待补正（已一次性告知）", "rejected": "不予受理"}
+    return {"case_number": row["case_number"], "bundle_name": row["bundle_name"],
+            "status": row["status"], "status_label": labels.get(row["status"], row["status"]),
+            "accepted_on": row["accepted_at"][:10], "promised_date": row["promised_date"]}
+
+
+def put_record(connection: sqlite3.Connection, kind: str, record_id: str, body: Any, now: datetime,
+               calendar: WorkCalendar, followup_workdays: int) -> tuple[int, dict[str, Any]]:
+    """Ratings, print-journal and audit entries, idempotent like cases."""
+    if kind not in RECORD_KINDS or kind == "case":
+        return 400, {"detail": f"未知的记录类型 {kind}"}
+    if not isinstance(body, dict):
+        return 400, {"detail": "记录应为 JSON 对象"}
+    if kind == "rating":
+        problems = _rating_problems(body)
+        if problems:
+            return 400, {"detail": "评价内容校验未通过", "errors": problems}
+    digest = content_hash(body)
+    try:
+        with transaction(connection):
+            receipt = _receipt_id(now)
+            connection.execute(
+                "INSERT INTO records (kind, record_id, content_hash, receipt_id, received_at, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, record_id, digest, receipt, now.isoformat(timespec="seconds"),
+                 json.dumps(body, ensure_ascii=False, sort_keys=True)),
+            )
+            if kind == "rating":
+                _store_rating(connection, record_id, body, calendar, followup_workdays)
+    except sqlite3.IntegrityError as exc:
+        stored = connection.execute("SELECT * FROM records WHERE kind = ? AND record_id = ?",
+                                    (kind, record_id)).fetchone()
+        if stored is None:
+            return 409, {"detail": f"该案件已评价过（一次一评）：{exc}", "sent_hash": digest}
+        if stored["content_hash"] != digest:
+            return 409, {"detail": "同一记录标识的内容不同", "stored_hash": stored["content_hash"],
+                         "sent_hash": digest}
+        return 200, {"record_id": record_id, "receipt_id": stored["receipt_id"],
+                     "content_hash": stored["content_hash"], "replay": True}
+    return 201, {"record_id": record_id, "receipt_id": receipt, "content_hash": digest, "replay": False}
+
+
+def _rating_problems(body: dict[str, Any]) -> dict[str, str]:
+    problems = {}
+    if body.get("level") not in RATING_LEVELS:
+        problems["level"] = f"评价等级应为：{'、'.join(RATING_LEVELS)}"
+    indicators = body.get("indicators", {})
+    if not isinstance(indicators, dict) or any(
+        k not in INDICATORS or v not in RATING_LEVELS for k, v in indicators.items()
+    ):
+        problems["indicators"] = f"指标应为 {'、'.join(INDICATORS)}，各取五级之一"
+    if not body.get("case_number"):
+        problems["case_number"] = "缺少案件编号"
+    if not isinstance(body.get("window"), int):
+        problems["window"] = "缺少窗口号"
+    return problems
+
+
+def _store_rating(connection: sqlite3.Connection, rating_id: str, body: dict[str, Any],
+                  calendar: WorkCalendar, followup_workdays: int) -> None:
+    rated = datetime.fromisoformat(body["rated_at"]) if body.get("rated_at") else datetime.now()
+    connection.execute(
+        "INSERT INTO ratings (rating_id, case_number, window, level, indicators, rated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (rating_id, body["case_number"], body["window"], body["level"],
+         json.dumps(body.get("indicators", {}), ensure_ascii=False), rated.isoformat()),
+    )
+    if body["level"] in BAD_LEVELS:
+        due = calendar.add_workdays(rated.date(), followup_workdays)
+        connection.execute(
+            "INSERT INTO followups (rating_id, case_number, window, level, due_date) VALUES (?, ?, ?, ?, ?)",
+            (rating_id, body["case_number"], body["window"], body["level"], due.date.isoformat()),
+        )
+
+
+def followups(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in connection.execute("SELECT * FROM followups ORDER BY due_date")]
+
+
+def today_iso(now: datetime) -> str:
+    return date(now.year, now.month, now.day).isoformat()

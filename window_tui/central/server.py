@@ -1,0 +1,88 @@
+"""Running the platform: `window-tui serve`, and an embedded server in a
+background thread for the demo and the tests (a real uvicorn on loopback)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from window_tui.central.app import Platform, create_app, open_platform
+
+
+class EmbeddedServer:
+    """A real uvicorn server on 127.0.0.1 in a daemon thread.
+
+    `stop()` ends it; `start()` brings it back on the same port (tests use that
+    to simulate the platform going down and returning).
+    """
+
+    def __init__(self, platform: Platform, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.platform = platform
+        self.host = host
+        self.port = port or _free_port(host)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> EmbeddedServer:
+        config = uvicorn.Config(create_app(self.platform), host=self.host, port=self.port, log_level="warning",
+                                lifespan="off", timeout_graceful_shutdown=1, access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="central-platform", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"中心平台未能在 {self.url} 启动（端口被占用？）")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"中心平台 {timeout} 秒内未启动")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(db: Path, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
+          followup_workdays: int, calendar_file: Path | None) -> None:
+    from window_tui.central.seed import DEMO_DISPLAY_TOKEN, DEMO_KIOSK_TOKEN
+    from window_tui.domain.workdays import WorkCalendar
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    platform = open_platform(db, hall_name=hall_name, followup_workdays=followup_workdays,
+                             calendar=WorkCalendar.load(calendar_file))
+    if seed_demo:
+        from window_tui.central.seed import seed_demo as seed
+
+        info = seed(platform.connection, platform.clock.now(), persons=persons, windows=windows)
+        print(f"演示数据已载入：共享数据 {info['registry_rows']} 条；窗口 1-{windows}，"
+              f"工号 1001-{1000 + windows}，密码 demo+工号；"
+              f"显示屏令牌 {DEMO_DISPLAY_TOKEN}，取号机令牌 {DEMO_KIOSK_TOKEN}")
+    print(f"中心平台运行于 http://{host}:{port}  （数据库 {db}，OpenAPI: /openapi.json）", flush=True)
+    uvicorn.run(create_app(platform), host=host, port=port, log_level="warning", access_log=False)

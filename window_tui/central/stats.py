@@ -1,0 +1,77 @@
+"""Daily statistics per window and per service: tickets issued, served,
+no-shows, waiting time and handling time (mean and 95th percentile)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _summary(waits: list[float], handles: list[float]) -> dict[str, float]:
+    return {
+        "wait_mean_min": round(sum(waits) / len(waits) / 60, 1) if waits else 0.0,
+        "wait_p95_min": round(percentile(waits, 0.95) / 60, 1),
+        "handle_mean_min": round(sum(handles) / len(handles) / 60, 1) if handles else 0.0,
+        "handle_p95_min": round(percentile(handles, 0.95) / 60, 1),
+    }
+
+
+def daily_stats(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
+    tickets = connection.execute("SELECT * FROM tickets WHERE day = ?", (day,)).fetchall()
+    no_show_events = connection.execute(
+        "SELECT window, service FROM events WHERE day = ? AND kind = 'no_show'", (day,)
+    ).fetchall()
+    names = {r["code"]: r["name"] for r in connection.execute("SELECT code, name FROM services")}
+
+    def seconds(a: str | None, b: str | None) -> float | None:
+        if not a or not b:
+            return None
+        return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
+
+    groups: dict[tuple[str, Any], dict[str, Any]] = {}
+
+    def group(kind: str, key: Any) -> dict[str, Any]:
+        return groups.setdefault((kind, key), {"issued": 0, "served": 0, "no_shows": 0, "waits": [], "handles": []})
+
+    for t in tickets:
+        for g in (group("service", t["original_service"] or t["service"]), group("total", "all")):
+            g["issued"] += 1
+        if t["status"] == "done":
+            wait = seconds(t["issued_at"], t["called_at"])
+            handle = seconds(t["started_at"] or t["called_at"], t["finished_at"])
+            for g in (group("service", t["service"]), group("window", t["window"]), group("total", "all")):
+                g["served"] += 1
+                if wait is not None:
+                    g["waits"].append(wait)
+                if handle is not None:
+                    g["handles"].append(handle)
+    for e in no_show_events:
+        for g in (group("service", e["service"]), group("window", e["window"]), group("total", "all")):
+            g["no_shows"] += 1
+
+    def render(kind: str) -> list[dict[str, Any]]:
+        rows = []
+        for (k, key), g in sorted(groups.items(), key=lambda item: str(item[0][1])):
+            if k != kind:
+                continue
+            row = {"key": key, "issued": g["issued"], "served": g["served"], "no_shows": g["no_shows"],
+                   **_summary(g["waits"], g["handles"])}
+            if kind == "service":
+                row["name"] = names.get(key, key)
+            rows.append(row)
+        return rows
+
+    total = render("total")
+    return {"day": day, "by_service": render("service"), "by_window": render("window"),
+            "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])}}

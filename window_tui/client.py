@@ -1,0 +1,221 @@
+"""The one client for the central platform (httpx, async). Queue actions,
+registry lookups, catalog, case delivery and the event stream all go through
+here, exactly as they would to a provincial platform.
+
+Errors are split by what the caller should do:
+- `PlatformUnavailable`: network down, timeout, 5xx, 408/429 — retry later;
+- `PlatformRejected`: the platform said no (4xx) — show the Chinese reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+import httpx
+
+from window_tui.domain.shared import LookupKey, SharedRecord
+
+API = "/api/v1"
+
+
+class PlatformError(Exception):
+    def __init__(self, message: str, status: int = 0, payload: dict[str, Any] | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.payload = payload or {}
+        self.retry_after = retry_after
+
+
+class PlatformUnavailable(PlatformError):
+    """Try again later."""
+
+
+class PlatformRejected(PlatformError):
+    """The platform refused; `message` is for the clerk."""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from datetime import datetime
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+@dataclass
+class StreamEvent:
+    id: int
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass
+class PlatformClient:
+    base_url: str
+    token: str = ""
+    timeout: float = 5.0
+    _client: httpx.AsyncClient | None = field(default=None, repr=False)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url.rstrip("/"),
+                timeout=httpx.Timeout(self.timeout, connect=2.0),
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
+        try:
+            response = await self._http().request(method, API + path, json=json_body, params=params,
+                                                   headers=self._headers(headers))
+        except httpx.TimeoutException as exc:
+            raise PlatformUnavailable("连接中心平台超时") from exc
+        except httpx.TransportError as exc:
+            raise PlatformUnavailable(f"无法连接中心平台：{type(exc).__name__}") from exc
+        if response.status_code in ok or response.is_success or response.status_code == 304:
+            return response
+        payload = _json(response)
+        detail = str(payload.get("detail", "")) or f"HTTP {response.status_code}"
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise PlatformUnavailable(f"中心平台暂时不可用：{detail}", response.status_code, payload,
+                                      parse_retry_after(response.headers.get("Retry-After")))
+        raise PlatformRejected(detail, response.status_code, payload)
+
+    # --- accounts -------------------------------------------------------------------------
+
+    async def login(self, clerk: str, password: str, window: int | None) -> dict[str, Any]:
+        response = await self.request("POST", "/auth/login",
+                                      json_body={"clerk": clerk, "password": password, "window": window})
+        data = response.json()
+        self.token = data["token"]
+        return data
+
+    async def health(self) -> dict[str, Any]:
+        return (await self.request("GET", "/health")).json()
+
+    # --- queue ------------------------------------------------------------------------------
+
+    async def services(self) -> list[dict[str, Any]]:
+        return (await self.request("GET", "/services")).json()
+
+    async def windows(self) -> list[dict[str, Any]]:
+        return (await self.request("GET", "/windows")).json()
+
+    async def issue_ticket(self, service: str, priority: str = "normal", priority_kind: str = "",
+                           appointment_code: str = "") -> dict[str, Any]:
+        body = {"service": service, "priority": priority, "priority_kind": priority_kind,
+                "appointment_code": appointment_code}
+        return (await self.request("POST", "/tickets", json_body=body)).json()
+
+    async def position(self, label: str) -> dict[str, Any]:
+        return (await self.request("GET", f"/tickets/{label}/position")).json()
+
+    async def window_action(self, window: int, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """call-next, call, recall, no-show, start, finish, transfer, pause, resume."""
+        return (await self.request("POST", f"/windows/{window}/{action}", json_body=body or {})).json()
+
+    async def window_state(self, window: int) -> dict[str, Any]:
+        return (await self.request("GET", f"/windows/{window}/state")).json()
+
+    async def snapshot(self) -> dict[str, Any]:
+        return (await self.request("GET", "/display/snapshot")).json()
+
+    async def stats(self, day: str | None = None) -> dict[str, Any]:
+        return (await self.request("GET", "/stats", params={"day": day} if day else None)).json()
+
+    # --- shared data --------------------------------------------------------------------
+
+    async def lookup(self, key: LookupKey, case_id: str) -> SharedRecord | None:
+        response = await self.request("GET", f"/registry/{key.registry}/{key.key}", params={"case_id": case_id},
+                                      ok=(404,))
+        if response.status_code == 404:
+            if _json(response).get("found") is False:
+                return None
+            raise PlatformRejected(str(_json(response).get("detail", "共享数据来源不存在")), 404)
+        return SharedRecord.from_json(response.json())
+
+    async def catalog(self, etag: str | None = None) -> tuple[int, str | None, dict[str, Any] | None]:
+        response = await self.request("GET", "/catalog", headers={"If-None-Match": etag} if etag else None)
+        if response.status_code == 304:
+            return 304, etag, None
+        return 200, response.headers.get("ETag"), response.json()
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    async def put_case(self, case: dict[str, Any]) -> dict[str, Any]:
+        return (await self.request("PUT", f"/cases/{case['case_id']}", json_body=case)).json()
+
+    async def get_case(self, case_id: str) -> dict[str, Any] | None:
+        response = await self.request("GET", f"/cases/{case_id}", ok=(404,))
+        return None if response.status_code == 404 else response.json()
+
+    async def batch(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return (await self.request("POST", "/sync/batch", json_body={"items": items})).json()["results"]
+
+    async def progress(self, case_number: str) -> dict[str, Any] | None:
+        response = await self.request("GET", f"/progress/{case_number}", ok=(404,))
+        return None if response.status_code == 404 else response.json()
+
+    # --- event stream -------------------------------------------------------------------
+
+    async def events(self, last_event_id: int = 0, read_timeout: float = 30.0) -> AsyncIterator[StreamEvent]:
+        """Server-sent events after `last_event_id`. Ends (raises) when the connection drops;
+        the caller reconnects with the last id it saw."""
+        headers = self._headers({"Last-Event-ID": str(last_event_id), "Accept": "text/event-stream"})
+        timeout = httpx.Timeout(read_timeout, connect=2.0)
+        try:
+            async with self._http().stream("GET", API + "/events/stream", headers=headers,
+                                           timeout=timeout) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    payload = _json(response)
+                    raise PlatformRejected(str(payload.get("detail", response.status_code)), response.status_code)
+                event_id, kind, data = None, "message", []
+                async for line in response.aiter_lines():
+                    if line == "":
+                        if data and event_id is not None:
+                            yield StreamEvent(event_id, kind, json.loads("\n".join(data)))
+                        event_id, kind, data = None, "message", []
+                    elif line.startswith("id:"):
+                        event_id = int(line[3:].strip())
+                    elif line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[5:].strip())
+        except httpx.TimeoutException as exc:
+            raise PlatformUnavailable("事件流超时") from exc
+        except httpx.TransportError as exc:
+            raise PlatformUnavailable(f"事件流中断：{type(exc).__name__}") from exc
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
