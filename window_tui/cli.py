@@ -102,7 +102,18 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     admin.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_admin"))
 
 
-_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_catalog, _register_platform]
+def _register_printing(sub: argparse._SubParsersAction) -> None:
+    test = sub.add_parser("print-test", help="打印样张（--printer preview 在终端预览）")
+    test.add_argument("--printer", required=True, help="打印机地址，如 tcp://192.168.1.50:9100 或 preview")
+    test.add_argument("--template", choices=["receipt", "notice", "rejection", "ticket"], default="receipt")
+    test.add_argument("--profile", help="打印机配置，如 80mm-gb18030、58mm-gbk-nocut")
+    test.add_argument("--png", type=Path, help="同时生成 PNG 预览图")
+    test.set_defaults(handler=_lazy("window_tui.commands.print_cmd", "run"))
+
+
+_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_catalog, _register_platform, _register_printing,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

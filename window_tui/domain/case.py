@@ -217,7 +217,7 @@ def build_case(
 
 def _material_json(status: MaterialStatus) -> dict[str, Any]:
     return {"id": status.material_id, "name": status.name, "kind": status.kind,
-            "reason": status.reason, "matters": list(status.matters)}
+            "reason": status.reason, "evidence": status.evidence, "matters": list(status.matters)}
 
 
 def applicant_summary(values: dict[str, dict[str, Any]], key_subject: str) -> dict[str, str]:

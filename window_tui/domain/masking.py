@@ -69,6 +69,10 @@ class MaskPolicy:
     def bank_card(self, value: str) -> str:
         return _keep_ends(value, self.card_keep_head, self.card_keep_tail)
 
+    def licence(self, value: str) -> str:
+        """E-licence numbers can embed an ID number: keep only the ends."""
+        return _keep_ends(value, self.card_keep_head, self.card_keep_tail)
+
     def by_kind(self, kind: str, value: str) -> str:
         """Mask by the validator/field kind used in the catalog."""
         masker = {

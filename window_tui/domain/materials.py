@@ -28,7 +28,8 @@ class MaterialStatus:
     name: str
     matters: tuple[str, ...]  # matter names that need it
     kind: str  # one of EXEMPT_LABELS
-    reason: str  # e.g. "电子证照：结婚证 J370802-2019-001234"
+    reason: str  # e.g. "电子证照：结婚证"; personal numbers go in `evidence`, masked on paper
+    evidence: str = ""  # the e-licence number that proves it (shown to the clerk, masked on receipts)
 
     @property
     def exempt(self) -> bool:
@@ -42,45 +43,47 @@ def evaluate_materials(data: FormData, today: date | None = None) -> list[Materi
     statuses = []
     for material in form.materials:
         needed_by = tuple(m.name for m in form.matters if material.id in m.materials)
-        kind, reason = _first_exemption(data, material, matter_names, today)
-        statuses.append(MaterialStatus(material.id, material.name, needed_by, kind, reason))
+        kind, reason, evidence = _first_exemption(data, material, matter_names, today)
+        statuses.append(MaterialStatus(material.id, material.name, needed_by, kind, reason, evidence))
     return statuses
 
 
 def _first_exemption(data: FormData, material: Material, matter_names: dict[str, str],
-                     today: date) -> tuple[str, str]:
+                     today: date) -> tuple[str, str, str]:
     for rule in material.exempt:
-        reason = _rule_holds(data, rule, matter_names, today)
+        reason, evidence = _rule_holds(data, rule, matter_names, today)
         if reason:
-            return rule.kind, reason
-    return "bring", "需申请人提交原件"
+            return rule.kind, reason, evidence
+    return "bring", "需申请人提交原件", ""
 
 
-def _rule_holds(data: FormData, rule: ExemptRule, matter_names: dict[str, str], today: date) -> str:
+def _rule_holds(data: FormData, rule: ExemptRule, matter_names: dict[str, str],
+                today: date) -> tuple[str, str]:
+    """(reason, evidence) when the rule exempts the material, else ("", "")."""
     if rule.kind == "government":
         note = f"（{rule.note}）" if rule.note else ""
-        return f"由{rule.department}核发，窗口内部获取{note}"
+        return f"由{rule.department}核发，窗口内部获取{note}", ""
     if rule.kind == "produced":
         if rule.matter in matter_names:
-            return f"由本件“{matter_names[rule.matter]}”办结后产生，无需提交"
-        return ""
+            return f"由本件“{matter_names[rule.matter]}”办结后产生", ""
+        return "", ""
     target = rule_lookup(rule)
     if target is None:
-        return ""
+        return "", ""
     registry, subject = target
     key = data.subject_key(subject)
     if not key:
-        return ""
+        return "", ""
     record = data.records.get(LookupKey(registry, key))
     if record is None:
-        return ""
+        return "", ""
     attributes = record.attributes
     if rule.kind == "elicence":
         for licence in attributes.get("licences", []):
             valid_to = licence.get("valid_to") or "9999-12-31"
             if licence.get("type") == rule.licence and valid_to >= today.isoformat():
-                return f"电子证照：{rule.licence} {licence.get('number', '')}".rstrip()
-        return ""
+                return f"电子证照：{rule.licence}", str(licence.get("number", ""))
+        return "", ""
     source = rule.source or record.source
     holds = {
         "household": lambda: bool(attributes.get("household_no")),
@@ -95,7 +98,7 @@ def _rule_holds(data: FormData, rule: ExemptRule, matter_names: dict[str, str], 
         "enterprise": lambda: True,
         "fire_acceptance": lambda: bool(attributes.get("fire_acceptance")),
     }[rule.check]()
-    return f"数据共享核验：{source}（{record.record_date}）" if holds else ""
+    return (f"数据共享核验：{source}（{record.record_date}）", "") if holds else ("", "")
 
 
 def materials_to_bring(statuses: list[MaterialStatus]) -> list[MaterialStatus]:

@@ -1,0 +1,41 @@
+"""Sample documents for `window-tui print-test` and the docs: a real newborn
+case built by the domain code on a small synthetic registry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+
+def sample_case(status: str = "accepted") -> dict[str, Any]:
+    from window_tui.domain.case import build_case, format_case_number
+    from window_tui.domain.catalog import default_catalog
+    from window_tui.domain.efficiency import typical_form
+    from window_tui.domain.synthetic import generate_registry
+    from window_tui.domain.workdays import WorkCalendar
+
+    registry = generate_registry(seed=11, persons=400, as_of=date(2026, 11, 20))
+    data = typical_form(default_catalog(), registry, "newborn")
+    for field_id, value in {"newborn.name": "欧阳小宝", "household.relation": "子",
+                            "bank.card_no": "6222020000000000000", "bank.name": "中国工商银行",
+                            "result.delivery": "邮寄送达"}.items():
+        data.enter(field_id, value)
+    received = {"mother_bank_card", "newborn_photo"} if status == "accepted" else {"mother_bank_card"}
+    case = build_case(data, case_id="sample-case-0001", case_number=format_case_number("370800", date(2026, 11, 20), 5, 1),
+                      hall="370800", window=5, clerk="1005", accepted_at=datetime(2026, 11, 20, 10, 5),
+                      calendar=WorkCalendar.load(), received=received, ticket="A023")
+    body = case.to_json()
+    if status == "rejected":
+        body.update(status="rejected", reason="申请事项属于不动产登记中心受理范围，请到不动产登记窗口申请。")
+    return body
+
+
+def sample_ticket() -> dict[str, Any]:
+    return {"label": "A023", "service_name": "一件事综合受理", "priority": "green", "priority_kind": "老年人",
+            "ahead": 7, "issued_at": "2026-11-20T09:12:30+08:00"}
+
+
+def sample_for(template: str) -> dict[str, Any]:
+    if template == "ticket":
+        return sample_ticket()
+    return sample_case({"receipt": "accepted", "notice": "notice", "rejection": "rejected"}[template])

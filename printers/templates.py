@@ -1,0 +1,157 @@
+"""The documents a counter prints, for 58 and 80 mm paper: 受理回执,
+一次性告知书, 不予受理通知书 and the queue ticket. Personal data is masked by
+the domain's one masking policy; money uses ￥ (two-byte in GB), never ¥."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from printers.layout import QR, Columns, Cut, Document, Feed, Rule, Text
+from window_tui.domain.masking import DEFAULT_POLICY, MaskPolicy
+
+TEMPLATES = ("receipt", "notice", "rejection", "ticket")
+TEMPLATE_NAMES = {"receipt": "受理回执", "notice": "一次性告知书", "rejection": "不予受理通知书",
+                  "ticket": "排队号票"}
+
+
+@dataclass(frozen=True)
+class HallInfo:
+    name: str = "市民之家政务服务大厅"
+    progress_url: str = "http://127.0.0.1:8700/p/"
+    queue_url: str = "http://127.0.0.1:8700/q/"
+    phone: str = "0537-12345"
+    mask: MaskPolicy = DEFAULT_POLICY
+
+
+def _money(text: str) -> str:
+    return text.replace("¥", "￥")
+
+
+def _header(doc: Document, hall: HallInfo, title: str, reprint: bool) -> None:
+    if reprint:
+        doc.add(Text("【补打】", bold=True, align="center"))
+    doc.add(Text(hall.name, align="center"), Text(title, size=2, bold=True, align="center"), Rule("="))
+
+
+def _applicant_lines(doc: Document, case: dict[str, Any], mask: MaskPolicy) -> None:
+    applicant = case.get("applicant", {})
+    if applicant.get("org_name"):
+        doc.add(Columns("申请单位", applicant["org_name"]))
+        doc.add(Columns("信用代码", mask.uscc(applicant.get("uscc", ""))))
+    doc.add(Columns("申请人", mask.name(applicant.get("name", ""))))
+    if applicant.get("id_number"):
+        doc.add(Columns("证件号码", mask.id_number(applicant["id_number"])))
+    if applicant.get("phone"):
+        doc.add(Columns("联系电话", mask.phone(applicant["phone"])))
+
+
+def _fee(case: dict[str, Any]) -> str:
+    fees = {m.get("fee", "免费") for m in case.get("matters", [])}
+    return "免费" if fees <= {"免费"} else "收费：" + "；".join(sorted(f for f in fees if f != "免费"))
+
+
+def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    doc = Document(title=f"受理回执 {case['case_number']}")
+    _header(doc, hall, "受理回执", reprint)
+    doc.add(Columns("案件编号", case["case_number"], bold=True))
+    doc.add(Columns("办理事项", case["bundle_name"] + "（一件事）"))
+    for matter in case["matters"]:
+        doc.add(Text(f"● {matter['name']}（{matter['department']}）"))
+    _applicant_lines(doc, case, hall.mask)
+    values = case.get("values", {})
+    delivery = values.get("result.delivery", {}).get("value", "窗口领取")
+    accepted = datetime.fromisoformat(case["accepted_at"])
+    doc.add(
+        Rule(),
+        Columns("收件日期", accepted.strftime("%Y-%m-%d")),
+        Columns("受理日期", accepted.strftime("%Y-%m-%d %H:%M")),
+        Columns("法定时限", f"{case['statutory_days']}个工作日"),
+        Columns("承诺时限", f"{case['promised_days']}个工作日"),
+        Columns("承诺办结", case["promised_date"] + ("（预估）" if case.get("promised_estimated") else "")),
+        Columns("收费情况", _money(_fee(case))),
+        Columns("结果领取", delivery),
+        Columns("受理人", f"{case['window']}号窗口 工号{case['clerk']}"),
+        Rule(),
+        Text("已收材料：", bold=True),
+    )
+    received = set(case.get("received", []))
+    brought = [m for m in case["materials"] if m["kind"] == "bring" and m["id"] in received]
+    for m in brought:
+        doc.add(Text(f"● {m['name']}（原件核验）"))
+    if not brought:
+        doc.add(Text("● 无需提交纸质材料"))
+    exempt = [m for m in case["materials"] if m["kind"] != "bring"]
+    if exempt:
+        doc.add(Text(f"免于提交（{len(exempt)}项）：", bold=True))
+        for m in exempt:
+            evidence = f" {hall.mask.licence(m['evidence'])}" if m.get("evidence") else ""
+            doc.add(Text(f"● {m['name']}：{m['reason']}{evidence}"))
+    url = hall.progress_url + case["case_number"]
+    doc.add(Rule(), Text("扫码查询办理进度：", align="center"), QR(url), Text(url, align="center"),
+            Feed(1), Text("（受理专用章）", align="right"), Text(accepted.strftime("%Y年%m月%d日"), align="right"),
+            Cut())
+    return doc
+
+
+def notice(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    """一次性告知书: everything missing, at once (行政许可法 art. 32)."""
+    doc = Document(title=f"一次性告知书 {case['case_number']}")
+    _header(doc, hall, "一次性告知书", reprint)
+    doc.add(Columns("案件编号", case["case_number"], bold=True), Columns("办理事项", case["bundle_name"]))
+    _applicant_lines(doc, case, hall.mask)
+    missing = [m for m in case["materials"] if m["kind"] == "bring" and m["id"] not in set(case.get("received", []))]
+    doc.add(Rule(), Text(f"您申请的事项尚缺以下{len(missing)}项材料，现一次性告知，请补齐后再来办理：", bold=True))
+    for index, m in enumerate(missing, start=1):
+        needed_by = "、".join(m.get("matters", []))
+        doc.add(Text(f"{index}. {m['name']}"), Text(f"   用于：{needed_by}"))
+    accepted = datetime.fromisoformat(case["accepted_at"])
+    url = hall.progress_url + case["case_number"]
+    doc.add(Rule(), Text("已填写的信息已保存，补齐材料后凭本告知书到任一综合窗口办理，无需重复填写。"),
+            Text(f"咨询电话：{hall.phone}"), QR(url), Columns("告知人", f"{case['window']}号窗口 工号{case['clerk']}"),
+            Columns("告知日期", accepted.strftime("%Y-%m-%d")), Text("（受理专用章）", align="right"), Cut())
+    return doc
+
+
+def rejection(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    doc = Document(title=f"不予受理通知书 {case['case_number']}")
+    _header(doc, hall, "不予受理通知书", reprint)
+    doc.add(Columns("编号", case["case_number"], bold=True), Columns("申请事项", case["bundle_name"]))
+    _applicant_lines(doc, case, hall.mask)
+    accepted = datetime.fromisoformat(case["accepted_at"])
+    doc.add(Rule(), Text("经审查，您的申请不属于本窗口受理范围或不符合受理条件，决定不予受理。理由如下：", bold=True),
+            Text(case.get("reason") or "（未填写理由）"),
+            Text("如对本决定不服，可依法申请行政复议或提起行政诉讼。"),
+            Columns("经办人", f"{case['window']}号窗口 工号{case['clerk']}"),
+            Columns("日期", accepted.strftime("%Y-%m-%d")), Text("（受理专用章）", align="right"), Cut())
+    return doc
+
+
+def ticket(data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    """Queue ticket: number large, service, people waiting ahead, time, QR to check the position."""
+    doc = Document(title=f"排队号 {data['label']}")
+    if reprint:
+        doc.add(Text("【补打】", bold=True, align="center"))
+    issued = datetime.fromisoformat(data["issued_at"])
+    doc.add(Text(hall.name, align="center"), Rule(), Text(data["label"], size=2, bold=True, align="center"),
+            Text(data.get("service_name", ""), align="center"))
+    if data.get("priority") == "green":
+        doc.add(Text(f"绿色通道（{data.get('priority_kind', '')}）", bold=True, align="center"))
+    elif data.get("priority") == "appointment":
+        doc.add(Text("预约号", bold=True, align="center"))
+    url = hall.queue_url + data["label"]
+    doc.add(Text(f"您前面还有 {data.get('ahead', 0)} 人等候", align="center"),
+            Text(issued.strftime("%Y-%m-%d %H:%M:%S"), align="center"), QR(url, module_size=5),
+            Text("扫码查看排队进度", align="center"), Text("请留意叫号屏幕与语音提示，过号请重新取号或咨询导办台。"),
+            Cut())
+    return doc
+
+
+BUILDERS = {"receipt": receipt, "notice": notice, "rejection": rejection, "ticket": ticket}
+
+
+def build(template: str, data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    if template not in BUILDERS:
+        raise ValueError(f"未知的模板 {template}，可选：{'、'.join(TEMPLATES)}")
+    return BUILDERS[template](data, hall, reprint=reprint)
