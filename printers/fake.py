@@ -47,10 +47,9 @@ class FakePrinter:
 
     def close(self) -> None:
         self._stop.set()
-        try:  # shutdown wakes the thread blocked in accept(); close alone does not on Linux
+        # shutdown wakes the thread blocked in accept(); close alone does not on Linux
+        with contextlib.suppress(OSError):
             self._server.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._server.close()
         self._thread.join(timeout=2)
 
