@@ -1,0 +1,373 @@
+"""The counter's local store.
+
+Layout (one directory, one process at a time — `store.lock`):
+- pending/<kind>-<id>.json   one small TinyDB file per outbox item not yet
+                             acknowledged: an enqueue writes one small file, so
+                             its cost does not grow with history or backlog;
+- archive/<day>/<nnnn>.json  acknowledged items, sharded by day and by chunks of
+                             at most ARCHIVE_CHUNK items, written a batch at a time;
+- drafts/<case_id>.json      forms in progress (survive a crash, finish offline);
+- journal/<day>.json         print jobs of the day;
+- state.json                 case-number sequences, clerk verifiers, sync status,
+                             verification alerts; catalog.json: the cached catalog.
+
+Bodies (everything personal) are sealed with AES-GCM; metadata stays clear.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from offline.crypto import Sealer, load_or_create_key
+from offline.storage import AtomicJSONStorage, CorruptFileSetAside, fsync_dir, open_db
+
+ARCHIVE_CHUNK = 100
+KINDS = ("case", "rating", "print", "audit")
+STATES = ("pending", "sent", "acknowledged", "quarantined")
+
+
+class StoreLocked(RuntimeError):
+    pass
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+@dataclass
+class OutboxItem:
+    id: str
+    kind: str
+    created_at: str
+    ref: str = ""  # case number, for the clerk
+    state: str = "pending"
+    attempts: int = 0
+    last_error: str = ""
+    last_attempt_at: str = ""
+    depends_on: str = ""  # another item's id that must be acknowledged first
+    receipt_id: str = ""
+    content_hash: str = ""
+    acknowledged_at: str = ""
+    conflict: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    body_sealed: str = ""
+
+    def meta(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+class LocalStore:
+    def __init__(self, directory: Path, key_file: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_handle = self._take_lock()
+        self.sealer = Sealer(load_or_create_key(key_file))
+        for sub in ("pending", "archive", "drafts", "journal"):
+            (self.directory / sub).mkdir(exist_ok=True)
+        self._mutex = threading.RLock()  # the sync worker and the UI worker share the store
+        self.problems: list[str] = []
+        self.state = self._open(self.directory / "state.json")
+        self.pending: dict[str, OutboxItem] = {}
+        self._load_pending()
+
+    # --- opening -----------------------------------------------------------------------
+
+    def _take_lock(self):  # noqa: ANN202 (an open file)
+        path = self.directory / "store.lock"
+        handle = open(path, "a+")  # noqa: SIM115 (held open for the store's lifetime)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "未知"
+            handle.close()
+            raise StoreLocked(f"数据目录 {self.directory} 正被另一个 window-tui 进程使用（PID {holder}）；"
+                              "同一台机器同一数据目录只能运行一个窗口程序") from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _open(self, path: Path) -> TinyDB:
+        before = len(AtomicJSONStorage.problems)
+        db = open_db(path)
+        self.problems.extend(AtomicJSONStorage.problems[before:])
+        return db
+
+    def _load_pending(self) -> None:
+        archived = self._recent_archive_ids()
+        for path in sorted((self.directory / "pending").glob("*.json")):
+            try:
+                docs = TinyDB(path, storage=AtomicJSONStorage).all()
+            except CorruptFileSetAside as exc:
+                self.problems.append(str(exc))
+                continue
+            if not docs:
+                continue
+            item = OutboxItem(**docs[0])
+            if item.id in archived:  # crashed between archiving and removing: finish the move
+                path.unlink(missing_ok=True)
+                continue
+            self.pending[item.id] = item
+
+    def _recent_archive_ids(self) -> set[str]:
+        # Archiving writes the archive chunk before removing pending files, so only
+        # the newest chunk can hold an item whose pending file still exists.
+        ids: set[str] = set()
+        days = sorted((self.directory / "archive").glob("*"))
+        if days:
+            chunks = sorted(days[-1].glob("*.json"))
+            if chunks:
+                ids = {d["id"] for d in TinyDB(chunks[-1], storage=AtomicJSONStorage).all()}
+        return ids
+
+    def close(self) -> None:
+        for db in (self.state,):
+            db.close()
+        self._lock_handle.close()
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    def _pending_path(self, item: OutboxItem) -> Path:
+        return self.directory / "pending" / f"{item.kind}-{item.id}.json"
+
+    def _write_item(self, item: OutboxItem) -> None:
+        AtomicJSONStorage(self._pending_path(item)).write({"_default": {"1": item.meta()}})
+
+    def enqueue(self, kind: str, item_id: str, body: dict[str, Any], *, ref: str = "",
+                depends_on: str = "") -> OutboxItem:
+        """Durable when it returns: only then may the clerk be told "已受理"."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind}")
+        with self._mutex:
+            if item_id in self.pending:
+                return self.pending[item_id]
+            item = OutboxItem(id=item_id, kind=kind, created_at=_now(), ref=ref, depends_on=depends_on,
+                              body_sealed=self.sealer.seal(body, item_id))
+            self._write_item(item)
+            self.pending[item_id] = item
+            return item
+
+    def body(self, item: OutboxItem) -> dict[str, Any]:
+        return self.sealer.open(item.body_sealed, item.id)
+
+    def update(self, item: OutboxItem) -> None:
+        with self._mutex:
+            self._write_item(item)
+            self.pending[item.id] = item
+
+    def replace_body(self, item_id: str, body: dict[str, Any]) -> OutboxItem:
+        """The clerk corrected a quarantined record: resubmit it."""
+        with self._mutex:
+            item = self.pending[item_id]
+            item.body_sealed = self.sealer.seal(body, item_id)
+            item.state, item.last_error, item.errors, item.conflict = "pending", "", {}, {}
+            self.update(item)
+            return item
+
+    def items(self, *states: str) -> list[OutboxItem]:
+        with self._mutex:
+            found = [i for i in self.pending.values() if not states or i.state in states]
+        return sorted(found, key=lambda i: (i.created_at, i.id))
+
+    def is_acknowledged(self, item_id: str) -> bool:
+        with self._mutex:
+            return item_id not in self.pending  # unknown ids are treated as delivered elsewhere
+
+    def acknowledge(self, acks: list[tuple[OutboxItem, str, str]]) -> None:
+        """Move delivered items to today's archive chunk in one write, then drop their
+        pending files. (item, receipt id, content hash) for each."""
+        if not acks:
+            return
+        with self._mutex:
+            now = _now()
+            for item, receipt, digest in acks:
+                item.state, item.receipt_id, item.content_hash, item.acknowledged_at = (
+                    "acknowledged", receipt, digest, now)
+            day_dir = self.directory / "archive" / now[:10]
+            new_day = not day_dir.exists()
+            day_dir.mkdir(exist_ok=True)
+            if new_day:
+                fsync_dir(day_dir.parent)
+            remaining = list(acks)
+            while remaining:
+                chunk_path, docs = self._open_chunk(day_dir)
+                room = ARCHIVE_CHUNK - len(docs)
+                batch, remaining = remaining[:room], remaining[room:]
+                docs.extend(item.meta() for item, _, _ in batch)
+                AtomicJSONStorage(chunk_path).write({"_default": {str(i + 1): d for i, d in enumerate(docs)}})
+            for item, _, _ in acks:
+                self._pending_path(item).unlink(missing_ok=True)
+                self.pending.pop(item.id, None)
+            fsync_dir(self.directory / "pending")
+
+    def _open_chunk(self, day_dir: Path) -> tuple[Path, list[dict[str, Any]]]:
+        chunks = sorted(day_dir.glob("*.json"))
+        if chunks:
+            docs = list(TinyDB(chunks[-1], storage=AtomicJSONStorage).all())
+            if len(docs) < ARCHIVE_CHUNK:
+                return chunks[-1], [dict(d) for d in docs]
+        return day_dir / f"{len(chunks) + 1:04d}.json", []
+
+    def archived(self, day: str) -> list[OutboxItem]:
+        out = []
+        for chunk in sorted((self.directory / "archive" / day).glob("*.json")):
+            out.extend(OutboxItem(**d) for d in TinyDB(chunk, storage=AtomicJSONStorage).all())
+        return out
+
+    def find_case(self, case_number: str) -> tuple[OutboxItem, dict[str, Any]] | None:
+        """A case by number, pending or archived (the number carries its day)."""
+        for item in self.items():
+            if item.kind == "case" and item.ref == case_number:
+                return item, self.body(item)
+        parts = case_number.split("-")
+        days = []
+        if len(parts) >= 2 and len(parts[1]) == 8:
+            days.append(f"{parts[1][:4]}-{parts[1][4:6]}-{parts[1][6:]}")
+        days += sorted((p.name for p in (self.directory / "archive").glob("*")), reverse=True)
+        for day in dict.fromkeys(days):
+            for item in self.archived(day):
+                if item.kind == "case" and item.ref == case_number:
+                    return item, self.body(item)
+        return None
+
+    def purge(self, retention_days: int, today: date | None = None) -> int:
+        """Drop archived (acknowledged) records older than the retention period."""
+        cutoff = (today or date.today()) - timedelta(days=retention_days)
+        removed = 0
+        for day_dir in (self.directory / "archive").glob("*"):
+            try:
+                day = date.fromisoformat(day_dir.name)
+            except ValueError:
+                continue
+            if day < cutoff:
+                removed += len(list(day_dir.glob("*.json")))
+                shutil.rmtree(day_dir)
+        for journal in (self.directory / "journal").glob("*.json"):
+            try:
+                if date.fromisoformat(journal.stem) < cutoff:
+                    journal.unlink()
+            except ValueError:
+                continue
+        return removed
+
+    # --- small state: sequences, verifiers, sync status, alerts --------------------------------
+
+    def _get(self, key: str, default: Any = None) -> Any:
+        found = self.state.get(Query().key == key)
+        return found["value"] if found else default
+
+    def _set(self, key: str, value: Any) -> None:
+        self.state.upsert({"key": key, "value": value}, Query().key == key)
+
+    def next_sequence(self, window: int, day: date) -> int:
+        """Per window per day; durable before it is used, so a number is never reused."""
+        with self._mutex:
+            key = f"seq:{window}:{day.isoformat()}"
+            value = int(self._get(key, 0)) + 1
+            self._set(key, value)
+            return value
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        with self._mutex:
+            return self._get(key, default)
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._mutex:
+            self._set(key, value)
+
+    # --- drafts ---------------------------------------------------------------------------------
+
+    def save_draft(self, case_id: str, draft: dict[str, Any]) -> None:
+        sealed = self.sealer.seal(draft, case_id)
+        AtomicJSONStorage(self.directory / "drafts" / f"{case_id}.json").write(
+            {"_default": {"1": {"case_id": case_id, "saved_at": _now(), "sealed": sealed}}})
+
+    def drafts(self) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for path in sorted((self.directory / "drafts").glob("*.json")):
+            try:
+                docs = TinyDB(path, storage=AtomicJSONStorage).all()
+            except CorruptFileSetAside as exc:
+                self.problems.append(str(exc))
+                continue
+            if docs:
+                out.append((docs[0]["case_id"], self.sealer.open(docs[0]["sealed"], docs[0]["case_id"])))
+        return out
+
+    def drop_draft(self, case_id: str) -> None:
+        (self.directory / "drafts" / f"{case_id}.json").unlink(missing_ok=True)
+
+    # --- print journal (printers.journal.JournalStore) -------------------------------------------
+
+    def _journal(self, day: str) -> TinyDB:
+        return TinyDB(self.directory / "journal" / f"{day}.json", storage=AtomicJSONStorage)
+
+    def save_job(self, job: dict[str, Any]) -> None:
+        with self._mutex:
+            sealed = {**{k: v for k, v in job.items() if k != "source"},
+                      "source_sealed": self.sealer.seal(job.get("source", {}), job["job_id"])}
+            self._journal(job["created_at"][:10]).upsert(sealed, Query().job_id == job["job_id"])
+
+    def load_job(self, job_id: str) -> dict[str, Any] | None:
+        for job in self.all_jobs():
+            if job["job_id"] == job_id:
+                return job
+        return None
+
+    def all_jobs(self) -> list[dict[str, Any]]:
+        with self._mutex:
+            jobs = []
+            for path in sorted((self.directory / "journal").glob("*.json")):
+                for doc in TinyDB(path, storage=AtomicJSONStorage).all():
+                    job = dict(doc)
+                    job["source"] = self.sealer.open(job.pop("source_sealed"), job["job_id"])
+                    jobs.append(job)
+            return jobs
+
+
+def status_summary(store: LocalStore) -> dict[str, Any]:
+    pending = store.items("pending", "sent")
+    oldest = min((i.created_at for i in pending), default="")
+    return {
+        "pending": len(pending),
+        "quarantined": len(store.items("quarantined")),
+        "oldest_pending": oldest,
+        "sync": store.get_state("sync", {}),
+        "alerts": store.get_state("alerts", []),
+        "problems": list(store.problems),
+    }
+
+
+def read_status_without_lock(directory: Path) -> dict[str, Any]:
+    """For `window-tui sync status` while the console holds the lock: counts from file names
+    and the state file, without opening the store."""
+    pending = list((directory / "pending").glob("*.json"))
+    quarantined = 0
+    oldest = ""
+    for path in pending:
+        try:
+            doc = next(iter(json.loads(path.read_text(encoding="utf-8"))["_default"].values()))
+        except (OSError, ValueError, StopIteration):
+            continue
+        quarantined += doc.get("state") == "quarantined"
+        oldest = min(oldest or doc["created_at"], doc["created_at"])
+    state: dict[str, Any] = {}
+    try:
+        rows = json.loads((directory / "state.json").read_text(encoding="utf-8"))["_default"].values()
+        state = {r["key"]: r["value"] for r in rows}
+    except (OSError, ValueError, KeyError):
+        pass
+    return {"pending": len(pending) - quarantined, "quarantined": quarantined, "oldest_pending": oldest,
+            "sync": state.get("sync", {}), "alerts": state.get("alerts", []), "problems": []}

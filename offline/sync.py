@@ -1,0 +1,228 @@
+"""The sync engine: delivers the outbox to the platform, exactly once.
+
+- Batches through POST /sync/batch; the platform answers per record.
+- Idempotent: the record id is the key, so a retry after a lost answer gets the
+  stored answer (200), never a second record.
+- A record is acknowledged only on the platform's per-record answer; its receipt
+  id and content hash are kept with it.
+- 4xx other than 408/429 quarantines that record (the reason is kept for the
+  clerk) without blocking the records behind it; a 409 keeps both versions.
+- Network errors, 5xx, 408 and 429: exponential backoff with jitter and a cap,
+  honouring Retry-After; it resumes by itself when the platform answers.
+- A record that depends on another (a rating on its case) waits for it.
+- After delivery, fields typed while a registry was unreachable are verified;
+  a mismatch becomes an alert for the clerk, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from offline.store import LocalStore, OutboxItem
+from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+
+RETRYABLE = (408, 429)
+
+
+@dataclass
+class Backoff:
+    initial: float = 1.0
+    cap: float = 300.0
+    factor: float = 2.0
+    failures: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        self.failures += 1
+        base = min(self.cap, self.initial * self.factor ** (self.failures - 1))
+        delay = self.rng.uniform(base / 2, base)  # "equal jitter": never zero, never in lockstep
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.cap))
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class SyncEngine:
+    store: LocalStore
+    client: PlatformClient
+    batch_size: int = 50
+    backoff: Backoff = field(default_factory=Backoff)
+    idle_interval: float = 2.0
+    on_change: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None
+    verify: bool = True
+    _wake: asyncio.Event | None = None
+    _stopped: bool = False
+
+    # --- state the console shows -----------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.store.get_state("sync", {}))
+
+    def _record(self, **changes: Any) -> None:
+        state = {**self.status(), **changes}
+        self.store.set_state("sync", state)
+        if self.on_change is not None:
+            result = self.on_change(state)
+            if asyncio.iscoroutine(result):
+                asyncio.ensure_future(result)
+
+    def wake(self) -> None:
+        """Try now (the clerk pressed 同步, or a new record was enqueued)."""
+        self.backoff.reset()
+        if self._wake is not None:
+            self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._wake is not None:
+            self._wake.set()
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._wake = asyncio.Event()
+        while not self._stopped:
+            delay = await self.sync_once()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def sync_once(self) -> float:
+        """One pass over the outbox; returns how long to wait before the next."""
+        while True:
+            batch = self._next_batch()
+            if not batch:
+                await self._retry_verifications()
+                return self.idle_interval
+            try:
+                await self._send(batch)
+            except PlatformUnavailable as exc:
+                delay = self.backoff.next_delay(exc.retry_after)
+                self._record(online=False, last_error=exc.message, last_error_at=_now(), retry_in=round(delay, 1))
+                return delay
+            except PlatformRejected as exc:  # the whole batch refused (e.g. login expired)
+                delay = self.backoff.next_delay()
+                self._record(online=True, last_error=exc.message, last_error_at=_now(), retry_in=round(delay, 1))
+                return delay
+            self.backoff.reset()
+            if self._stopped:
+                return 0
+
+    def _next_batch(self) -> list[OutboxItem]:
+        ready = []
+        for item in self.store.items("pending", "sent"):
+            if item.depends_on and not self.store.is_acknowledged(item.depends_on):
+                continue  # its case is not delivered yet (or is quarantined)
+            ready.append(item)
+            if len(ready) >= self.batch_size:
+                break
+        return ready
+
+    async def _send(self, batch: list[OutboxItem]) -> None:
+        bodies = {}
+        for item in batch:
+            item.state, item.attempts, item.last_attempt_at = "sent", item.attempts + 1, _now()
+            self.store.update(item)  # "sent": it may have arrived if we crash now; resending is safe
+            bodies[item.id] = self.store.body(item)
+        results = await self.client.batch([{"kind": i.kind, "id": i.id, "body": bodies[i.id]} for i in batch])
+        by_id = {r["id"]: r for r in results}
+        acks = []
+        retry_after: float | None = None
+        for item in batch:
+            result = by_id.get(item.id)
+            if result is None:
+                item.state, item.last_error = "pending", "平台未返回该记录的结果"
+                self.store.update(item)
+                continue
+            status = result["status"]
+            if status in (200, 201):
+                acks.append((item, result["receipt_id"], result["content_hash"]))
+            elif status == 409:
+                stored = await self._stored_version(item) if item.kind == "case" else None
+                item.state, item.last_error = "quarantined", str(result.get("detail", "内容冲突"))
+                item.conflict = {"stored_hash": result.get("stored_hash", ""), "sent_hash": result.get("sent_hash", ""),
+                                 "stored": stored}
+                self.store.update(item)
+            elif status in RETRYABLE or status >= 500:
+                item.state, item.last_error = "pending", str(result.get("detail", f"HTTP {status}"))
+                self.store.update(item)
+                retry_after = 1.0
+            else:
+                item.state, item.last_error = "quarantined", str(result.get("detail", f"HTTP {status}"))
+                item.errors = dict(result.get("errors", {}))
+                self.store.update(item)
+        self.store.acknowledge(acks)
+        self._record(online=True, last_success_at=_now(), last_error="", retry_in=0)
+        if self.verify:
+            for item, _, _ in acks:
+                if item.kind == "case":
+                    await self._verify_manual_fields(item, bodies[item.id])
+        if retry_after is not None:
+            raise PlatformUnavailable("部分记录需稍后重试", retry_after=retry_after)
+
+    async def _retry_verifications(self) -> None:
+        waiting = list(self.store.get_state("verify_pending", []))
+        if not waiting:
+            return
+        self.store.set_state("verify_pending", [])
+        for case_number in waiting:
+            found = self.store.find_case(case_number)
+            if found is not None:
+                await self._verify_manual_fields(found[0], found[1])
+
+    async def _stored_version(self, item: OutboxItem) -> dict[str, Any] | None:
+        try:
+            found = await self.client.get_case(item.id)
+        except (PlatformUnavailable, PlatformRejected):
+            return None
+        return found["body"] if found else None
+
+    async def _verify_manual_fields(self, item: OutboxItem, case: dict[str, Any]) -> None:
+        """Fields typed while a registry was unreachable: look them up now, raise mismatches."""
+        from window_tui.domain.catalog import default_catalog
+        from window_tui.domain.forms import merge_bundle
+        from window_tui.domain.prefill import FormData
+
+        unverified = [k for k, v in case.get("values", {}).items() if v.get("state") == "unverified"]
+        if not unverified:
+            return
+        catalog = default_catalog()
+        form = merge_bundle(catalog, catalog.bundle(case["bundle"]), tuple(case.get("optional_matters", [])))
+        data = FormData(form, today=datetime.fromisoformat(case["accepted_at"]).date())
+        data.load_json(case["form"])
+        data.unreachable.clear()
+        try:
+            for _ in range(5):
+                needed = data.lookups_needed()
+                if not needed:
+                    break
+                for key in needed:
+                    data.add_record(key, await self.client.lookup(key, case["case_id"]))
+        except (PlatformUnavailable, PlatformRejected):
+            waiting = set(self.store.get_state("verify_pending", []))
+            self.store.set_state("verify_pending", sorted(waiting | {case["case_number"]}))
+            return
+        mismatches = data.mismatches()
+        verified = [f for f in unverified if data.value(f).state == "verified"]
+        alerts = list(self.store.get_state("alerts", []))
+        for field_id, (typed, registry) in mismatches.items():
+            alerts.append({"case_number": case["case_number"], "field": field_id,
+                           "label": form.field(field_id).label, "typed": typed, "registry": registry,
+                           "at": _now()})
+        if mismatches:
+            self.store.set_state("alerts", alerts)
+        self._record(last_verified=len(verified), last_mismatches=len(mismatches))
