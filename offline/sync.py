@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -96,10 +97,8 @@ class SyncEngine:
         while not self._stopped:
             delay = await self.sync_once()
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def sync_once(self) -> float:
         """One pass over the outbox; returns how long to wait before the next."""
@@ -135,10 +134,17 @@ class SyncEngine:
     async def _send(self, batch: list[OutboxItem]) -> None:
         bodies = {}
         for item in batch:
+            # In memory only: after a crash the item is simply sent again, which the
+            # platform answers idempotently. Failures below are written durably.
             item.state, item.attempts, item.last_attempt_at = "sent", item.attempts + 1, _now()
-            self.store.update(item)  # "sent": it may have arrived if we crash now; resending is safe
             bodies[item.id] = self.store.body(item)
-        results = await self.client.batch([{"kind": i.kind, "id": i.id, "body": bodies[i.id]} for i in batch])
+        try:
+            results = await self.client.batch([{"kind": i.kind, "id": i.id, "body": bodies[i.id]} for i in batch])
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            for item in batch:
+                item.state, item.last_error = "pending", exc.message
+                self.store.update(item)
+            raise
         by_id = {r["id"]: r for r in results}
         acks = []
         retry_after: float | None = None

@@ -4,6 +4,7 @@ primary key decides (an INSERT that may fail), never a check-then-insert."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -11,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from window_tui.central.db import transaction
-from window_tui.domain.case import content_hash, validate_case_content
+from window_tui.domain.case import canonical_json, content_hash, validate_case_content
 from window_tui.domain.catalog import Catalog
 from window_tui.domain.workdays import WorkCalendar
 
@@ -33,7 +34,8 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
     errors = validate_case_content(catalog, body)
     if errors:
         return 400, {"detail": "案件内容校验未通过", "errors": errors}
-    digest = content_hash(body)
+    canonical = canonical_json(body)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     try:
         with transaction(connection):
             receipt = _receipt_id(now)
@@ -43,7 +45,7 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (case_id, body["case_number"], digest, receipt, now.isoformat(timespec="seconds"), body["status"],
                  body["bundle"], body["bundle_name"], body["promised_date"], body["accepted_at"], body["window"],
-                 body["clerk"], json.dumps(body, ensure_ascii=False, sort_keys=True)),
+                 body["clerk"], canonical),
             )
     except sqlite3.IntegrityError:
         stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
@@ -56,8 +58,8 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
             return 409, {"detail": "同一案件标识的内容不同", "stored_hash": stored["content_hash"],
                          "sent_hash": digest, "case_id": case_id}
         return 200, _answer(stored, replay=True)
-    stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-    return 201, _answer(stored, replay=False)
+    return 201, {"case_id": case_id, "case_number": body["case_number"], "receipt_id": receipt,
+                 "content_hash": digest, "received_at": now.isoformat(timespec="seconds"), "replay": False}
 
 
 def _answer(row: sqlite3.Row, *, replay: bool) -> dict[str, Any]:

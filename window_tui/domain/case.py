@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 
 from window_tui.domain.catalog import Catalog
-from window_tui.domain.forms import merge_bundle
 from window_tui.domain.materials import MaterialStatus, evaluate_materials, missing_materials
 from window_tui.domain.prefill import FormData
 from window_tui.domain.rules import RULE_CHECKS
@@ -86,9 +85,12 @@ class Case:
         return [m for m in self.materials if m["kind"] == "bring" and m["id"] not in self.received]
 
 
+def canonical_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def content_hash(data: dict[str, Any]) -> str:
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 _REQUIRED_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -127,8 +129,7 @@ def validate_case_content(catalog: Catalog, data: dict[str, Any]) -> dict[str, s
     if problems:
         return problems
     try:
-        bundle = catalog.bundle(data["bundle"])
-        form = merge_bundle(catalog, bundle, tuple(data["optional_matters"]))
+        form = catalog.merged(data["bundle"], tuple(data["optional_matters"]))
     except (KeyError, ValueError) as exc:
         return {"bundle": str(exc).strip("'\"")}
     form_data = FormData(form, today=datetime.fromisoformat(data["accepted_at"]).date())

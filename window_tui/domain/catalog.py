@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,16 @@ class Catalog:
     matters: dict[str, Matter]
     bundles: dict[str, Bundle]
     version: str = ""
+    _merged: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def merged(self, bundle_code: str, optional: tuple[str, ...] = ()):  # noqa: ANN201 (MergedForm)
+        """The merged form of a bundle, built once per catalog (forms are immutable)."""
+        from window_tui.domain.forms import merge_bundle
+
+        key = (bundle_code, tuple(sorted(optional)))
+        if key not in self._merged:
+            self._merged[key] = merge_bundle(self, self.bundle(bundle_code), key[1])
+        return self._merged[key]
 
     def bundle(self, code_or_name: str) -> Bundle:
         for bundle in self.bundles.values():

@@ -5,6 +5,7 @@ asked once, the strictest constraint wins, and fields are grouped in sections.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from window_tui.domain.catalog import Bundle, Catalog, FieldDef, Material, Matter
 
@@ -38,20 +39,24 @@ class MergedForm:
     sections: tuple[FormSection, ...]
     materials: tuple[Material, ...] = ()
 
-    @property
+    @cached_property
     def fields(self) -> tuple[FormField, ...]:
         return tuple(f for s in self.sections for f in s.fields)
 
+    @cached_property
+    def _by_id(self) -> dict[str, FormField]:
+        return {f.id: f for f in self.fields}
+
     def field(self, field_id: str) -> FormField:
-        for form_field in self.fields:
-            if form_field.id == field_id:
-                return form_field
-        raise KeyError(field_id)
+        return self._by_id[field_id]
 
     def has(self, field_id: str) -> bool:
-        return any(f.id == field_id for f in self.fields)
+        return field_id in self._by_id
 
-    @property
+    def get(self, field_id: str) -> FormField | None:
+        return self._by_id.get(field_id)
+
+    @cached_property
     def intake_fields(self) -> tuple[FormField, ...]:
         """Fields asked at the counter (not the ones a matter issues later)."""
         return tuple(f for f in self.fields if f.definition.origin == "intake")

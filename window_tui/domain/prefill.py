@@ -242,7 +242,7 @@ class FormData:
         if field_id in visiting:  # a cycle in fill specs: treat as empty rather than recurse
             return FieldValue("", ValueState.EMPTY)
         visiting = visiting | {field_id}
-        form_field: FormField | None = next((f for f in self.form.fields if f.id == field_id), None)
+        form_field: FormField | None = self.form.get(field_id)
         if form_field is None:
             return FieldValue("", ValueState.EMPTY)
         definition = form_field.definition

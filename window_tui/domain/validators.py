@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 __all__ = [
     "Validation",
@@ -82,6 +83,11 @@ def id_check_char(first17: str) -> str:
 
 def validate_id_number(raw: str, *, today: date | None = None) -> Validation:
     """Validate an 18-digit 居民身份证号码; on success details hold birth date and sex."""
+    return _validate_id_number(raw, today or date.today())
+
+
+@lru_cache(maxsize=4096)  # prefill re-checks the same few numbers many times per form
+def _validate_id_number(raw: str, today: date) -> Validation:
     value = _normalise(raw)
     if not value:
         return _fail(value, "身份证号码不能为空")
@@ -99,7 +105,6 @@ def validate_id_number(raw: str, *, today: date | None = None) -> Validation:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return _fail(value, f"出生日期错误：“{value[6:14]}”不是有效日期")
-    today = today or date.today()
     if birth > today:
         return _fail(value, f"出生日期错误：{birth.isoformat()}晚于今天")
     if birth.year < 1890:
@@ -134,6 +139,7 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+@lru_cache(maxsize=4096)
 def validate_uscc(raw: str) -> Validation:
     """Validate a 统一社会信用代码. Letters are allowed in the first two positions."""
     value = _normalise(raw)
