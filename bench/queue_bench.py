@@ -1,0 +1,179 @@
+"""Central platform: queue operations per second (issue, call, finish) and the
+call-to-display latency with 30 windows calling and 3 displays following the
+event stream, against `window-tui serve` in its own process on loopback.
+
+    .venv/bin/python -m bench.queue_bench
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rich.progress import Progress
+
+from bench.common import bar_chart, console, median, pct, save
+from tests.platform_process import ServeProcess
+
+WINDOWS = 30
+DISPLAYS = 3
+ISSUES = 6000
+ROUNDS = 3
+
+
+def _post(connection: http.client.HTTPConnection, path: str, body: dict, token: str) -> dict:
+    connection.request("POST", path, body=json.dumps(body),
+                       headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = connection.getresponse()
+    return json.loads(response.read())
+
+
+def issue_phase(server: ServeProcess, progress: Progress) -> float:
+    task = progress.add_task("取号", total=ISSUES)
+    per_thread = ISSUES // 6
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        connection = http.client.HTTPConnection(server.host, server.port)
+        for _ in range(per_thread):
+            _post(connection, "/api/v1/tickets", {"service": rng.choice("ABCD")}, "demo-kiosk-token")
+            progress.advance(task)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return ISSUES / (time.perf_counter() - started)
+
+
+def call_phase(server: ServeProcess, tokens: dict[int, str], progress: Progress) -> float:
+    """Every window calls and finishes as fast as it can until the queue is empty."""
+    task = progress.add_task("叫号与办结", total=ISSUES)
+    ops = [0]
+    lock = threading.Lock()
+
+    def window_loop(window: int) -> None:
+        connection = http.client.HTTPConnection(server.host, server.port)
+        while True:
+            data = _post(connection, f"/api/v1/windows/{window}/call-next", {}, tokens[window])
+            if data.get("ticket") is None:
+                with lock:
+                    ops[0] += 1
+                return
+            _post(connection, f"/api/v1/windows/{window}/finish", {"case_numbers": []}, tokens[window])
+            with lock:
+                ops[0] += 2
+            progress.advance(task)
+
+    threads = [threading.Thread(target=window_loop, args=(w,)) for w in tokens]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return ops[0] / (time.perf_counter() - started)
+
+
+class DisplayReader(threading.Thread):
+    """A display following /events/stream; records when each event id arrives."""
+
+    def __init__(self, server: ServeProcess) -> None:
+        super().__init__(daemon=True)
+        self.server = server
+        self.arrivals: dict[int, float] = {}
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection(self.server.host, self.server.port)
+        connection.request("GET", "/api/v1/display/snapshot", headers={"Authorization": "Bearer demo-display-token"})
+        last = json.loads(connection.getresponse().read())["last_event_id"]
+        connection.request("GET", "/api/v1/events/stream", headers={"Authorization": "Bearer demo-display-token",
+                                                                     "Last-Event-ID": str(last)})
+        response = connection.getresponse()
+        self.ready.set()
+        event_id = None
+        while True:
+            line = response.fp.readline()
+            if not line:
+                return
+            if line.startswith(b"id:"):
+                event_id = int(line[3:])
+            elif line.startswith(b"data:") and event_id is not None:
+                self.arrivals[event_id] = time.perf_counter()
+
+
+def latency_phase(server: ServeProcess, tokens: dict[int, str], progress: Progress, calls: int = 1500) -> list[float]:
+    readers = [DisplayReader(server) for _ in range(DISPLAYS)]
+    for reader in readers:
+        reader.start()
+        reader.ready.wait(5)
+    connection = http.client.HTTPConnection(server.host, server.port)
+    for _ in range(calls):
+        _post(connection, "/api/v1/tickets", {"service": "A"}, "demo-kiosk-token")
+    time.sleep(0.5)
+    task = progress.add_task("叫号到显示屏延迟", total=calls)
+    sent: dict[int, float] = {}
+    lock = threading.Lock()
+    per_window = calls // WINDOWS
+
+    def window_loop(window: int) -> None:
+        rng = random.Random(window)
+        conn = http.client.HTTPConnection(server.host, server.port)
+        for _ in range(per_window):
+            started = time.perf_counter()
+            data = _post(conn, f"/api/v1/windows/{window}/call-next", {}, tokens[window])
+            if data.get("ticket"):
+                with lock:
+                    sent[data["ticket"]["event_id"]] = started
+                _post(conn, f"/api/v1/windows/{window}/finish", {"case_numbers": []}, tokens[window])
+            progress.advance(task)
+            time.sleep(rng.uniform(0.05, 0.25))  # a clerk's pace, 30 windows at once
+
+    threads = [threading.Thread(target=window_loop, args=(w,)) for w in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    time.sleep(1)
+    latencies = []
+    for event_id, started in sent.items():
+        for reader in readers:
+            if event_id in reader.arrivals:
+                latencies.append((reader.arrivals[event_id] - started) * 1000)
+    missing = sum(1 for e in sent for r in readers if e not in r.arrivals)
+    if missing:
+        console.print(f"[red]{missing} 次叫号未到达显示屏[/]")
+    return latencies
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp, ServeProcess(Path(tmp) / "central.db", windows=WINDOWS,
+                                                                           persons=300) as server:
+        tokens = {w: server.login(w) for w in range(1, WINDOWS + 1)}
+        issue_rates, call_rates = [], []
+        with Progress(console=console, transient=True) as progress:
+            for _ in range(ROUNDS):  # a noisy 2-core machine: report the median of several rounds
+                issue_rates.append(issue_phase(server, progress))
+                call_rates.append(call_phase(server, tokens, progress))
+            latencies = latency_phase(server, tokens, progress)
+        issue_rate, call_rate = median(issue_rates), median(call_rates)
+    results = {"issue_per_s": issue_rate, "call_finish_per_s": call_rate, "issue_rounds": issue_rates,
+               "call_rounds": call_rates, "latency_p50_ms": median(latencies),
+               "latency_p95_ms": pct(latencies, 0.95), "latency_samples": len(latencies), "windows": WINDOWS,
+               "displays": DISPLAYS}
+    console.print(f"取号 {issue_rate:,.0f} 次/秒；叫号+办结 {call_rate:,.0f} 次/秒（{WINDOWS} 个窗口并发）")
+    console.print(f"叫号到显示屏：p50 {results['latency_p50_ms']:.1f} ms，p95 {results['latency_p95_ms']:.1f} ms"
+                  f"（{DISPLAYS} 块显示屏，{len(latencies)} 个样本）")
+    bar_chart("队列操作吞吐（越高越好）", [("取号", issue_rate), ("叫号+办结", call_rate), ("目标", 1000.0)], "次/秒")
+    save("queue", results)
+
+
+if __name__ == "__main__":
+    main()
