@@ -111,8 +111,40 @@ def _register_printing(sub: argparse._SubParsersAction) -> None:
     test.set_defaults(handler=_lazy("window_tui.commands.print_cmd", "run"))
 
 
+def _register_counter(sub: argparse._SubParsersAction) -> None:
+    counter = sub.add_parser("counter", help="窗口终端（叫号与受理）")
+    counter.add_argument("--server", help="中心平台地址，如 http://10.1.2.3:8700")
+    counter.add_argument("--window", type=int, help="本窗口号")
+    counter.add_argument("--printer", help="回执打印机地址，如 tcp://192.168.1.50:9100 或 preview")
+    counter.add_argument("--data", type=Path, help="本机数据目录")
+    counter.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_counter"))
+
+    demo = sub.add_parser("demo", help="演示：嵌入式中心平台 + 演示数据 + 窗口终端")
+    demo.add_argument("--data", type=Path, help="演示数据目录（默认在数据目录下 demo/）")
+    demo.add_argument("--port", type=int, default=0, help="嵌入式平台端口（默认自动选择）")
+    demo.add_argument("--printer", default="preview", help="回执打印机（默认 preview：只预览）")
+    demo.add_argument("--persons", type=int, default=10_000, help="合成共享数据的人口数")
+    demo.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_demo"))
+
+    config = sub.add_parser("config", help="配置")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION",
+                                       parser_class=ChineseArgumentParser)
+    config_sub.add_parser("show", help="显示生效的配置与文件位置")
+    config.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_config_show"))
+
+    sync = sub.add_parser("sync", help="离线数据同步")
+    sync.add_argument("--data", type=Path, help="本机数据目录")
+    sync_sub = sync.add_subparsers(dest="sync_command", required=True, metavar="ACTION",
+                                   parser_class=ChineseArgumentParser)
+    sync_sub.add_parser("status", help="待同步与需处理记录")
+    now = sync_sub.add_parser("now", help="立即上传待同步记录（窗口程序未运行时）")
+    now.add_argument("--server", help="中心平台地址")
+    now.add_argument("--clerk", help="工号")
+    sync.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_sync"))
+
+
 _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _register_catalog, _register_platform, _register_printing,
+    _register_catalog, _register_platform, _register_printing, _register_counter,
 ]
 
 

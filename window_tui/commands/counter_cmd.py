@@ -1,0 +1,192 @@
+"""`window-tui counter`, `window-tui demo`, `window-tui config show`, `window-tui sync`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _session(args: argparse.Namespace, server: str, window: int, printer: str, data: Path | None):  # noqa: ANN202
+    from offline.store import StoreLocked
+    from window_tui.config import load_config
+    from window_tui.domain.workdays import WorkCalendar
+    from window_tui.session import CounterSession, open_store
+
+    config = load_config()
+    try:
+        store = open_store(config, data)
+    except StoreLocked as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1) from exc
+    session = CounterSession(config=config, store=store, server=server, window=window, printer_url=printer,
+                             calendar=WorkCalendar.load(config.calendar_path()))
+    return config, session
+
+
+def run_counter(args: argparse.Namespace) -> int:
+    from printers.connections import PrinterUrlError, open_connection
+    from window_tui.config import ConfigError, load_config
+    from window_tui.ui.app import CounterApp
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    printer = args.printer or config.printer.receipt
+    try:
+        open_connection(printer)
+    except PrinterUrlError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    config, session = _session(args, args.server or config.counter.server, args.window or config.counter.window,
+                               printer, args.data)
+    try:
+        CounterApp(session, clerk=config.counter.clerk, keymap=config.keymap, theme=config.theme).run()
+    finally:
+        session.stop()
+        session.store.close()
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from window_tui.central.app import open_platform
+    from window_tui.central.seed import seed_demo
+    from window_tui.central.server import EmbeddedServer
+    from window_tui.config import data_dir
+    from window_tui.ui.app import CounterApp
+
+    base = args.data or data_dir() / "demo"
+    base.mkdir(parents=True, exist_ok=True)
+    platform = open_platform(base / "central.db", hall_name="市民之家政务服务大厅（演示）")
+    marker = base / f"seeded-{date.today().isoformat()}"
+    print("正在准备演示数据（嵌入式中心平台、合成共享数据）……", flush=True)
+    if not marker.exists():
+        info = seed_demo(platform.connection, platform.clock.now(), persons=args.persons)
+        marker.write_text(json.dumps(info["samples"], ensure_ascii=False), encoding="utf-8")
+    samples = json.loads(marker.read_text(encoding="utf-8"))
+    _demo_tickets(platform)
+    server = EmbeddedServer(platform, port=args.port).start()
+    config, session = _session(args, server.url, 5, args.printer, base / "store")
+    config.hall.progress_url = server.url + "/p/"
+    hint = (f"演示：工号 1005，密码 demo1005（已填好，按回车登录）。\n"
+            f"新生儿出生：母亲身份证号 {samples['newborn'][0]}\n"
+            f"开办餐饮店：统一社会信用代码 {samples['restaurant'][0]}\n"
+            f"退休：{samples['retirement'][0] if samples['retirement'] else '（今日无符合条件者）'}  "
+            f"身后：逝者/申请人 {samples['posthumous'][0].replace(':', ' / ')}\n"
+            f"平台 {server.url}（显示屏：window-tui display --server {server.url}）")
+    session.demo_hint = hint
+    try:
+        CounterApp(session, login_hint=hint, clerk="1005", password="demo1005", keymap=config.keymap,
+                   theme=config.theme).run()
+    finally:
+        session.stop()
+        session.store.close()
+        server.stop()
+    return 0
+
+
+def _demo_tickets(platform) -> None:  # noqa: ANN001
+    """A few people waiting, so calling works at once."""
+    now = platform.clock.now()
+    waiting = platform.queue.waiting_counts(now.date().isoformat())
+    if sum(waiting.values()) >= 5:
+        return
+    for service, priority, kind in (("A", "normal", ""), ("A", "normal", ""), ("A", "green", "老年人"),
+                                    ("B", "normal", ""), ("A", "normal", ""), ("C", "normal", ""),
+                                    ("A", "normal", ""), ("D", "normal", "")):
+        platform.queue.issue(service, now, priority=priority, priority_kind=kind)
+
+
+def run_config_show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.syntax import Syntax
+
+    from window_tui.config import ConfigError, config_path, data_dir, load_config
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    console = Console()
+    console.print(f"配置文件：{config.source}")
+    console.print(f"数据目录：{data_dir()}")
+    console.print(f"节假日补充文件：{config.calendar_path()}")
+    console.print(f"本地数据密钥：{config_path().parent / 'store.key'}")
+    lines = []
+    for section, values in config.to_dict().items():
+        if section in ("source",):
+            continue
+        if isinstance(values, dict):
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in values.items()]
+            lines.append("")
+        else:
+            lines.append(f"{section} = {json.dumps(values, ensure_ascii=False)}")
+    console.print(Syntax("\n".join(lines), "toml", background_color="default"))
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from offline.store import StoreLocked, read_status_without_lock
+    from window_tui.config import data_dir, load_config
+
+    console = Console()
+    directory = args.data or data_dir() / "store"
+    if args.sync_command == "status":
+        status = read_status_without_lock(directory)
+        sync = status["sync"]
+        online = {True: "在线", False: "离线"}.get(sync.get("online"), "未知")
+        console.print(f"待同步 {status['pending']} 条，需处理 {status['quarantined']} 条，最早待同步 "
+                      f"{status['oldest_pending'] or '无'}；平台{online}；最近成功 {sync.get('last_success_at', '无')}；"
+                      f"最近错误 {sync.get('last_error') or '无'}")
+        for alert in status["alerts"]:
+            console.print(f"核验提醒：{alert['case_number']} {alert['label']} 录入“{alert['typed']}”，"
+                          f"共享数据为“{alert['registry']}”")
+        return 0
+    import asyncio
+    import getpass
+
+    from offline.sync import SyncEngine
+    from window_tui.client import PlatformClient, PlatformError
+    from window_tui.session import open_store
+
+    config = load_config()
+    try:
+        store = open_store(config, directory)
+    except StoreLocked as exc:
+        print(f"{exc}\n窗口程序运行中：请在程序内按 Ctrl+P 选择“立即同步”。", file=sys.stderr)
+        return 1
+    server = args.server or config.counter.server
+    clerk = args.clerk or config.counter.clerk or input("工号：")
+    password = getpass.getpass("密码：")
+
+    async def once() -> int:
+        client = PlatformClient(server)
+        try:
+            await client.login(clerk, password, None)
+            engine = SyncEngine(store, client, batch_size=config.sync.batch_size)
+            while store.items("pending", "sent"):
+                before = len(store.items("pending", "sent"))
+                await engine.sync_once()
+                if len(store.items("pending", "sent")) == before:
+                    break
+        except PlatformError as exc:
+            print(f"同步失败：{exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            await client.aclose()
+        left = len(store.items("pending", "sent"))
+        console.print(f"同步完成：剩余待同步 {left} 条，需处理 {len(store.items('quarantined'))} 条")
+        return 0 if left == 0 else 1
+
+    try:
+        return asyncio.run(once())
+    finally:
+        store.close()

@@ -1,0 +1,245 @@
+"""The main console: status bar, queue panel, one key per queue action."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from window_tui.client import PlatformRejected, PlatformUnavailable
+from window_tui.ui.dialogs import BundlePicker, TextDialog, TransferPicker
+from window_tui.ui.messages import CaseTaken, ConnectionChanged, QueueChanged, SyncChanged
+from window_tui.ui.widgets import QueuePanel, StatusBar
+
+if TYPE_CHECKING:
+    from window_tui.session import CounterSession
+
+QUEUE_ACTIONS = {
+    "call-next": "叫号", "recall": "重呼", "no-show": "过号", "finish": "办结", "pause": "暂停", "resume": "恢复",
+    "call": "指定叫号", "transfer": "转移", "start": "开始办理",
+}
+
+
+class ConsoleScreen(Screen[None]):
+    BINDINGS = [
+        Binding("n", "queue('call-next')", "叫号", id="counter.call_next"),
+        Binding("r", "queue('recall')", "重呼", id="counter.recall"),
+        Binding("x", "queue('no-show')", "过号", id="counter.no_show"),
+        Binding("t", "transfer", "转移", id="counter.transfer"),
+        Binding("g", "call_number", "指定叫号", id="counter.call_number"),
+        Binding("p", "pause", "暂停/恢复", id="counter.pause"),
+        Binding("f", "finish", "办结", id="counter.finish"),
+        Binding("i", "intake", "受理", id="counter.intake"),
+        Binding("s", "status", "状态", id="counter.status"),
+    ]
+
+    def __init__(self, session: CounterSession) -> None:
+        super().__init__()
+        self.session = session
+        self.state: dict[str, Any] = {}
+        self.cases_for_ticket: list[str] = []
+        self.online: bool | None = None
+        self.last_event_id = 0
+
+    def compose(self) -> ComposeResult:
+        clerk = self.session.clerk
+        yield StatusBar(self.session.window, f"{clerk.name}（{clerk.number}）" if clerk else "", id="status-bar")
+        yield Static("", id="offline-banner")
+        with Horizontal(id="console-body"):
+            yield QueuePanel(id="queue-panel")
+            with Vertical(id="work-area"):
+                yield Static(self._welcome(), id="work-info")
+                if self.session.demo_hint:
+                    yield Static(self.session.demo_hint, id="demo-hint")
+                yield Static("", id="last-case")
+        yield Footer()
+
+    def _welcome(self) -> str:
+        return ("按 N 叫号，I 受理（可无号受理），F 办结。\n"
+                "受理时输入身份证号或统一社会信用代码，表单自动从共享数据预填；\n"
+                "锁定字段如需更正请按 Ctrl+O 并填写理由。Ctrl+P 打开命令面板（补打、查案、同步、换打印机）。")
+
+    def on_mount(self) -> None:
+        self.load_services()
+        self.refresh_state()
+        self.follow_events()
+        self.set_interval(3, self.refresh_sync)
+        self.refresh_sync()
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self.state = {**self.state, **message.state}
+        self.query_one(QueuePanel).show(self.state)
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if message.online == self.online:
+            return
+        self.online = message.online
+        self.query_one(StatusBar).online = message.online
+        banner = self.query_one("#offline-banner", Static)
+        if message.online:
+            banner.update("")
+            banner.remove_class("visible")
+            self.notify("已连接中心平台")
+        else:
+            banner.update(f" ⚠ 网络中断（{message.detail}）：叫号暂不可用；可继续受理（无号件），"
+                          "案件保存在本机，恢复后自动上传 ")
+            banner.add_class("visible")
+
+    def on_sync_changed(self, message: SyncChanged) -> None:
+        bar = self.query_one(StatusBar)
+        bar.pending = message.summary.get("pending", 0)
+        bar.quarantined = message.summary.get("quarantined", 0)
+        alerts = message.summary.get("alerts", [])
+        if len(alerts) > self.state.get("_alerts_seen", 0):
+            latest = alerts[-1]
+            self.notify(f"核验不一致：{latest['case_number']} {latest['label']} 录入“{latest['typed']}”，"
+                        f"共享数据为“{latest['registry']}”，请核实", severity="warning", timeout=10)
+            self.state["_alerts_seen"] = len(alerts)
+
+    @on(CaseTaken)
+    def case_taken(self, message: CaseTaken) -> None:
+        case = message.case
+        self.cases_for_ticket.append(case["case_number"])
+        self.query_one("#last-case", Static).update(
+            f"最近受理：{case['case_number']} {case['bundle_name']}（{'已受理' if case['status'] == 'accepted' else '一次性告知'}）"
+            f"，承诺办结 {case['promised_date']}")
+        self.refresh_sync()
+
+    # --- workers -----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="services", exit_on_error=False)
+    async def load_services(self) -> None:
+        try:
+            services = await self.session.client.services()
+        except (PlatformUnavailable, PlatformRejected):
+            return
+        panel = self.query_one(QueuePanel)
+        panel.service_names = {s["code"]: s["name"] for s in services}
+        panel.refresh()
+
+    @work(exclusive=True, group="state", exit_on_error=False)
+    async def refresh_state(self) -> None:
+        try:
+            state = await self.session.window_state()
+        except PlatformUnavailable as exc:
+            self.post_message(ConnectionChanged(False, exc.message))
+            return
+        except PlatformRejected as exc:
+            self.notify(exc.message, severity="error")
+            return
+        self.last_event_id = max(self.last_event_id, state.get("last_event_id", 0))
+        self.post_message(ConnectionChanged(True))
+        self.post_message(QueueChanged(state))
+
+    @work(exclusive=True, group="events", exit_on_error=False)
+    async def follow_events(self) -> None:
+        """Waiting counts and calls of other windows, live; reconnects and resumes by event id."""
+        delay = 1.0
+        while True:
+            try:
+                async for event in self.session.client.events(self.last_event_id):
+                    self.last_event_id = event.id
+                    delay = 1.0
+                    self.post_message(ConnectionChanged(True))
+                    update: dict[str, Any] = {"waiting": event.data.get("waiting", {})}
+                    if event.data.get("window") == self.session.window and event.kind in ("paused", "resumed"):
+                        update["paused"] = event.kind == "paused"
+                    self.post_message(QueueChanged(update))
+            except PlatformUnavailable as exc:
+                self.post_message(ConnectionChanged(False, exc.message))
+            except PlatformRejected as exc:
+                self.notify(f"事件流被拒绝：{exc.message}", severity="error")
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15)
+            self.refresh_state()
+
+    @work(thread=True, exclusive=True, group="sync-status", exit_on_error=False)
+    def refresh_sync(self) -> None:
+        summary = self.session.sync_status()
+        self.app.call_from_thread(self.post_message, SyncChanged(summary))
+
+    @work(exclusive=True, group="queue", exit_on_error=False)
+    async def run_queue(self, action: str, body: dict[str, Any] | None = None) -> None:
+        try:
+            answer = await self.session.queue(action, body)
+        except PlatformUnavailable as exc:
+            self.post_message(ConnectionChanged(False, exc.message))
+            self.notify(f"{QUEUE_ACTIONS[action]}失败：网络中断，叫号暂不可用", severity="error")
+            return
+        except PlatformRejected as exc:
+            self.notify(exc.message, severity="warning")
+            return
+        self.post_message(ConnectionChanged(True))
+        ticket = answer.get("ticket") if isinstance(answer, dict) else None
+        if action in ("call-next", "call"):
+            if ticket is None:
+                self.notify(answer.get("detail", "当前无人等候"))
+            else:
+                self.cases_for_ticket = []
+                self.post_message(QueueChanged({"current": ticket}))
+                self.notify(f"请 {ticket['label']} 号到 {self.session.window} 号窗口办理（{ticket['reason']}）")
+        elif action == "recall" and ticket:
+            self.post_message(QueueChanged({"current": ticket}))
+        elif action in ("no-show", "finish", "transfer"):
+            self.post_message(QueueChanged({"current": None}))
+            if action == "finish":
+                self.cases_for_ticket = []
+        elif action in ("pause", "resume"):
+            self.post_message(QueueChanged({"paused": action == "pause"}))
+        self.refresh_state()
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def action_queue(self, action: str) -> None:
+        self.run_queue(action)
+
+    def action_finish(self) -> None:
+        self.run_queue("finish", {"case_numbers": list(self.cases_for_ticket)})
+
+    def action_pause(self) -> None:
+        self.run_queue("resume" if self.state.get("paused") else "pause")
+
+    def action_call_number(self) -> None:
+        def chosen(label: str | None) -> None:
+            if label:
+                self.run_queue("call", {"label": label.upper()})
+
+        self.app.push_screen(TextDialog("指定叫号：输入号码", "如 A023"), chosen)
+
+    @work(exclusive=True, group="transfer", exit_on_error=False)
+    async def action_transfer(self) -> None:
+        try:
+            services = await self.session.client.services()
+            windows = await self.session.client.windows()
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"无法获取转移目标：{exc.message}", severity="error")
+            return
+        target = await self.app.push_screen_wait(TransferPicker(services, windows, self.session.window))
+        if target:
+            self.run_queue("transfer", target)
+
+    def action_intake(self) -> None:
+        from window_tui.ui.intake import IntakeScreen
+
+        def chosen(code: str | None) -> None:
+            if not code:
+                return
+            form = self.session.catalog.merged(code)
+            current = self.state.get("current") or {}
+            self.app.push_screen(IntakeScreen(self.session, form, ticket=current.get("label", "")))
+
+        self.app.push_screen(BundlePicker(self.session.catalog), chosen)
+
+    def action_status(self) -> None:
+        from window_tui.ui.status import StatusScreen
+
+        self.app.push_screen(StatusScreen(self.session))

@@ -1,0 +1,155 @@
+"""Modal dialogs: bundle picker, transfer picker, call a number, override a
+locked value, reprint, change printer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from window_tui.domain.catalog import Catalog
+
+CANCEL = Binding("escape", "cancel", "取消", id="dialog.cancel")
+
+
+class _Dialog(ModalScreen[Any]):
+    BINDINGS = [CANCEL]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BundlePicker(_Dialog):
+    """Choose the bundle by Chinese name or pinyin initials ("xse" finds 新生儿出生)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("选择“一件事”（输入名称或拼音首字母，如 xse）", classes="dialog-title")
+            yield Input(placeholder="搜索", id="bundle-query")
+            yield OptionList(id="bundle-options")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one(Input).focus()
+
+    def _fill(self, query: str) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        for bundle in self.catalog.search(query, complete_only=False):
+            label = f"{bundle.name}（{len(bundle.matters)}个事项，承诺{bundle.promised_days}个工作日）" \
+                if bundle.complete else f"{bundle.name}（尚未梳理，暂不受理）"
+            options.add_option(Option(label, id=bundle.code, disabled=not bundle.complete))
+        if options.option_count:
+            options.highlighted = next((i for i in range(options.option_count)
+                                        if not options.get_option_at_index(i).disabled), None)
+
+    @on(Input.Changed, "#bundle-query")
+    def filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#bundle-query")
+    def choose_highlighted(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            if not option.disabled:
+                self.dismiss(option.id)
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def key_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def key_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+
+class TransferPicker(_Dialog):
+    """Transfer the current ticket to a service or a window (arrival time is kept)."""
+
+    def __init__(self, services: list[dict[str, Any]], windows: list[dict[str, Any]], own_window: int) -> None:
+        super().__init__()
+        self.services = services
+        self.windows = [w for w in windows if w["number"] != own_window]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("转移到（保留原取号时间）", classes="dialog-title")
+            options = [Option(f"业务：{s['name']}", id=f"service:{s['code']}") for s in self.services]
+            options += [Option(f"窗口：{w['number']}号（{'、'.join(w['services'])}）", id=f"window:{w['number']}")
+                        for w in self.windows]
+            yield OptionList(*options)
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        kind, value = str(event.option.id).split(":", 1)
+        if kind == "service":
+            self.dismiss({"to_service": value})
+        else:
+            window = next(w for w in self.windows if w["number"] == int(value))
+            self.dismiss({"to_window": int(value), "to_service": window["services"][0]})
+
+
+class TextDialog(_Dialog):
+    """One line of text: a ticket number to call, a case number, a printer URL."""
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.value = title, placeholder, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(value=self.value, placeholder=self.placeholder)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+
+class OverrideDialog(_Dialog):
+    """Change a locked (authoritative) value: the original and a reason are kept."""
+
+    def __init__(self, label: str, original: str, source: str) -> None:
+        super().__init__()
+        self.label, self.original, self.source = label, original, source
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"更正“{self.label}”", classes="dialog-title")
+            yield Label(f"共享数据（{self.source}）：{self.original}")
+            yield Input(value=self.original, id="override-value")
+            yield Label("更正理由（必填，将随案件保存）")
+            yield Input(placeholder="如：户籍信息未更新，申请人持新证件", id="override-reason")
+            yield Label("", id="override-error", classes="field-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#override-value", Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        value = self.query_one("#override-value", Input).value.strip()
+        reason = self.query_one("#override-reason", Input).value.strip()
+        if event.input.id == "override-value":
+            self.query_one("#override-reason", Input).focus()
+            return
+        if not reason:
+            self.query_one("#override-error", Label).update("请填写更正理由")
+            return
+        self.dismiss((value, reason))

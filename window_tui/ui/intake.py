@@ -1,0 +1,311 @@
+"""Intake: one pre-filled form for a bundle, validated inline, with the
+materials checklist, submitted into the outbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from window_tui.domain.case import CaseError
+from window_tui.domain.forms import FormField, MergedForm
+from window_tui.domain.materials import evaluate_materials
+from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
+from window_tui.ui.dialogs import OverrideDialog
+from window_tui.ui.messages import CaseTaken
+
+if TYPE_CHECKING:
+    from window_tui.session import CounterSession
+
+STATE_STYLES = {
+    ValueState.PREFILLED: "source-shared", ValueState.VERIFIED: "source-shared", ValueState.DEFAULT: "source-default",
+    ValueState.UNVERIFIED: "source-unverified", ValueState.MISMATCH: "source-error",
+    ValueState.OVERRIDDEN: "source-override", ValueState.MANUAL: "source-manual",
+}
+
+
+class FieldRow(Horizontal):
+    """Label, value, and where the value came from (or what is wrong with it)."""
+
+    def __init__(self, form_field: FormField) -> None:
+        super().__init__(classes="field-row", id=f"row-{form_field.id.replace('.', '-')}")
+        self.form_field = form_field
+
+    def compose(self) -> ComposeResult:
+        definition = self.form_field.definition
+        mark = "*" if self.form_field.required and definition.origin == "intake" else " "
+        yield Label(f"{definition.label}{mark}", classes="field-label")
+        if definition.origin == "issued":
+            yield Static("办理中生成，无需填写", classes="field-issued")
+        elif definition.type == "choice":
+            yield Select([(o, o) for o in definition.options], prompt="请选择", id=self.input_id, classes="field-input")
+        else:
+            yield Input(id=self.input_id, classes="field-input")
+        yield Static("", classes="field-source")
+
+    @property
+    def input_id(self) -> str:
+        return "input-" + self.form_field.id.replace(".", "-")
+
+    def show(self, value: FieldValue, error: str) -> None:
+        if self.form_field.definition.origin == "issued":
+            return
+        widget = self.query_one(f"#{self.input_id}")
+        if isinstance(widget, Input):
+            if widget.value != value.value and not widget.has_focus:
+                with widget.prevent(Input.Changed):
+                    widget.value = value.value
+        elif isinstance(widget, Select):
+            wanted = value.value if value.value in self.form_field.definition.options else Select.NULL
+            if widget.value != wanted:
+                with widget.prevent(Select.Changed):
+                    widget.value = wanted
+        # Locked values stay focusable (Ctrl+O corrects them) but typing into them is refused.
+        widget.set_class(value.locked, "locked")
+        source = self.query_one(".field-source", Static)
+        source.set_classes("field-source")
+        if error:
+            source.update(error)
+            source.add_class("source-error")
+        else:
+            label = value.label
+            if value.record_date and value.state in (ValueState.PREFILLED, ValueState.VERIFIED):
+                label += f" {value.record_date}"
+            if value.state == ValueState.OVERRIDDEN:
+                label += f"（原：{value.original}；理由：{value.reason}）"
+            if value.state == ValueState.MISMATCH:
+                label += f"（共享数据为：{value.original}）"
+            source.update(label + (" 🔒" if value.locked else ""))
+            if value.state in STATE_STYLES:
+                source.add_class(STATE_STYLES[value.state])
+
+
+class IntakeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "提交受理", id="intake.submit", priority=True),
+        Binding("ctrl+o", "override", "更正锁定值", id="intake.override"),
+        Binding("escape", "leave", "返回（草稿已保存）", id="intake.leave"),
+    ]
+
+    def __init__(self, session: CounterSession, form: MergedForm, *, ticket: str = "",
+                 case_id: str | None = None, draft: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.form = form
+        self.ticket = ticket
+        self.case_id = case_id or session.new_case_id()
+        self.data = FormData(form)
+        self.received: set[str] = set()
+        self.touched: set[str] = set()  # fields the clerk has left: show their errors
+        if draft:
+            self.data.load_json(draft["form"])
+            self.received = set(draft.get("received", []))
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        bundle = self.form.bundle
+        matters = "、".join(m.name for m in self.form.matters)
+        yield Static(f" 受理：{bundle.name}（{len(self.form.matters)}个事项，承诺{bundle.promised_days}个工作日）"
+                     f"  号码：{self.ticket or '无号件'} ", id="intake-title")
+        yield Static(matters, id="intake-matters")
+        with VerticalScroll(id="intake-form"):
+            for section in self.form.sections:
+                yield Static(section.name, classes="section-title")
+                for form_field in section.fields:
+                    yield FieldRow(form_field)
+            yield Static("材料", classes="section-title")
+            yield Static("", id="materials-exempt")
+            yield Label("需提交的材料（空格勾选已收取）：", classes="materials-label")
+            yield SelectionList[str](id="materials-bring")
+        with Vertical(id="intake-status"):
+            yield Static("", id="intake-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_form()
+        key = f"input-{self.form.bundle.key_subject}-id_number"
+        if self.form.bundle.key_subject == "enterprise":
+            key = "input-enterprise-uscc"
+        if self.query(f"#{key}"):
+            self.query_one(f"#{key}").focus()
+        if self.data.lookups_needed():
+            self.prefill()
+
+    # --- showing ---------------------------------------------------------------------------
+
+    def refresh_form(self) -> None:
+        values = self.data.values()
+        for row in self.query(FieldRow):
+            field_id = row.form_field.id
+            error = ""
+            if field_id in self.touched and values[field_id].value:
+                check = self.data.check(field_id)
+                error = "" if check.ok else check.error
+            row.show(values[field_id], error)
+        self.refresh_materials()
+        self.refresh_summary()
+
+    def refresh_materials(self) -> None:
+        statuses = evaluate_materials(self.data)
+        exempt = [s for s in statuses if s.exempt]
+        lines = [f"✔ {s.name}：{s.reason}{(' ' + s.evidence) if s.evidence else ''}" for s in exempt]
+        self.query_one("#materials-exempt", Static).update(
+            f"免于提交 {len(exempt)} 项：\n" + "\n".join(lines) if lines else "免于提交：待查询共享数据")
+        bring = [s for s in statuses if not s.exempt]
+        selection = self.query_one("#materials-bring", SelectionList)
+        current = {str(o.value) for o in selection._options}  # noqa: SLF001 (no public accessor)
+        wanted = {s.material_id for s in bring}
+        if current != wanted:
+            selection.clear_options()
+            selection.add_options([Selection(f"{s.name}（{'、'.join(s.matters[:2])}）", s.material_id,
+                                             s.material_id in self.received) for s in bring])
+
+    def refresh_summary(self) -> None:
+        values = self.data.values()
+        filled = sum(1 for f in self.form.intake_fields if values[f.id].value)
+        shared = sum(1 for v in values.values() if v.state in (ValueState.PREFILLED, ValueState.VERIFIED))
+        errors = self.data.errors()
+        unreachable = "、".join(sorted(self.data.unreachable))
+        text = f"已填 {filled}/{len(self.form.intake_fields)}，共享数据预填 {shared} 项，待更正 {len(errors)} 项"
+        if unreachable:
+            text += f"  ⚠ 共享数据暂不可用（{unreachable}）：手工录入项将标记“待核验”"
+        self.query_one("#intake-summary", Static).update(text)
+
+    # --- typing ------------------------------------------------------------------------------
+
+    def _row_for(self, widget_id: str | None) -> FieldRow | None:
+        if not widget_id or not widget_id.startswith("input-"):
+            return None
+        for row in self.query(FieldRow):
+            if row.input_id == widget_id:
+                return row
+        return None
+
+    def _entered(self, widget_id: str | None, value: str) -> None:
+        row = self._row_for(widget_id)
+        if row is None:
+            return
+        try:
+            self.data.enter(row.form_field.id, value)
+        except LockedFieldError as exc:
+            self.notify(str(exc), severity="warning")
+            row.show(self.data.value(row.form_field.id), "")
+            widget = row.query_one(f"#{row.input_id}")
+            if isinstance(widget, Input):
+                with widget.prevent(Input.Changed):
+                    widget.value = self.data.value(row.form_field.id).value
+            return
+        if row.form_field.definition.is_key or row.form_field.definition.type == "choice":
+            self.touched.add(row.form_field.id)
+        self.refresh_form()
+        self.save_draft()
+        if self.data.lookups_needed():
+            self.prefill()
+
+    @on(Input.Changed, ".field-input")
+    def input_changed(self, event: Input.Changed) -> None:
+        self._entered(event.input.id, event.value)
+
+    @on(Select.Changed, ".field-input")
+    def select_changed(self, event: Select.Changed) -> None:
+        self._entered(event.select.id, "" if event.value is Select.NULL else str(event.value))
+
+    @on(Input.Blurred, ".field-input")
+    def input_left(self, event: Input.Blurred) -> None:
+        row = self._row_for(event.input.id)
+        if row is not None:
+            self.touched.add(row.form_field.id)
+            self.refresh_form()
+
+    @on(SelectionList.SelectedChanged, "#materials-bring")
+    def materials_changed(self, event: SelectionList.SelectedChanged) -> None:
+        self.received = {str(v) for v in event.selection_list.selected}
+        self.save_draft()
+
+    # --- workers -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="prefill", exit_on_error=False)
+    async def prefill(self) -> None:
+        from window_tui.client import PlatformRejected, PlatformUnavailable
+
+        for _ in range(10):
+            needed = sorted(self.data.lookups_needed(), key=lambda k: (k.registry, k.key))
+            if not needed:
+                break
+            for key in needed:
+                try:
+                    record = await self.session.lookup(key, self.case_id)
+                except PlatformUnavailable:
+                    self.data.mark_unreachable(key.registry)
+                    continue
+                except PlatformRejected as exc:
+                    self.notify(f"共享数据查询被拒绝：{exc.message}", severity="error")
+                    self.data.mark_unreachable(key.registry)
+                    continue
+                self.data.add_record(key, record)
+            self.refresh_form()
+        self.save_draft()
+
+    @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
+    def save_draft(self) -> None:
+        self.session.save_draft(self.case_id, self.form.bundle.code, self.data, set(self.received))
+
+    def action_submit(self) -> None:
+        self.touched |= {f.id for f in self.form.intake_fields}
+        errors = self.data.errors()
+        self.refresh_form()
+        if errors:
+            first = next(iter(errors))
+            self.notify(f"表单有 {len(errors)} 处需要更正：{errors[first]}", severity="error", timeout=6)
+            row = self.query_one(f"#row-{first.replace('.', '-')}", FieldRow)
+            row.query_one(".field-input").focus()
+            return
+        self.submit()
+
+    @work(thread=True, exclusive=True, group="submit", exit_on_error=False)
+    def submit(self) -> None:
+        try:
+            case = self.session.take_case(self.data, case_id=self.case_id, received=set(self.received),
+                                          ticket=self.ticket)
+        except CaseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.post_message, CaseTaken(case.to_json()))
+
+    def on_case_taken(self, message: CaseTaken) -> None:
+        from window_tui.ui.receipt import ReceiptScreen
+
+        self.app.post_message(CaseTaken(message.case))
+        self.app.switch_screen(ReceiptScreen(self.session, message.case))
+
+    def action_override(self) -> None:
+        focused = self.focused
+        row = self._row_for(focused.id if focused else None)
+        if row is None:
+            self.notify("请先将光标移到要更正的字段", severity="warning")
+            return
+        value = self.data.value(row.form_field.id)
+        if not value.source:
+            self.notify("该字段不是共享数据，可直接修改")
+            return
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result is None:
+                return
+            self.data.override(row.form_field.id, result[0], result[1])
+            self.touched.add(row.form_field.id)
+            self.refresh_form()
+            self.save_draft()
+
+        self.app.push_screen(OverrideDialog(row.form_field.label, value.original or value.value, value.source), done)
+
+    def action_leave(self) -> None:
+        self.save_draft()
+        self.app.pop_screen()
