@@ -209,6 +209,21 @@ class IntakeScreen(Screen[None]):
         if self.data.lookups_needed():
             self.prefill()
 
+    @on(Input.Submitted, ".field-input")
+    def next_empty(self, event: Input.Submitted) -> None:
+        """Enter jumps to the next field the clerk still has to fill."""
+        row = self._row_for(event.input.id)
+        self.focus_next_empty(after=row.form_field.id if row else None)
+
+    def focus_next_empty(self, after: str | None = None) -> None:
+        ids = [f.id for f in self.form.intake_fields]
+        start = ids.index(after) + 1 if after in ids else 0
+        for field_id in ids[start:] + ids[:start]:
+            if self.form.field(field_id).required and not self.data.value(field_id).value:
+                self.query_one(f"#input-{field_id.replace('.', '-')}").focus()
+                return
+        self.query_one("#materials-bring").focus()
+
     @on(Input.Changed, ".field-input")
     def input_changed(self, event: Input.Changed) -> None:
         self._entered(event.input.id, event.value)
@@ -216,6 +231,9 @@ class IntakeScreen(Screen[None]):
     @on(Select.Changed, ".field-input")
     def select_changed(self, event: Select.Changed) -> None:
         self._entered(event.select.id, "" if event.value is Select.NULL else str(event.value))
+        row = self._row_for(event.select.id)
+        if event.select.has_focus and row is not None and event.value is not Select.NULL:
+            self.focus_next_empty(after=row.form_field.id)
 
     @on(Input.Blurred, ".field-input")
     def input_left(self, event: Input.Blurred) -> None:
@@ -252,6 +270,9 @@ class IntakeScreen(Screen[None]):
                 self.data.add_record(key, record)
             self.refresh_form()
         self.save_draft()
+        focused = self._row_for(self.focused.id if self.focused else None)
+        if focused is not None and focused.form_field.definition.is_key and self.data.check(focused.form_field.id).ok:
+            self.focus_next_empty(after=focused.form_field.id)
 
     @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
     def save_draft(self) -> None:

@@ -63,7 +63,7 @@ class QueuePanel(Static):
 
     def show(self, state: dict[str, Any]) -> None:
         self.state = {**self.state, **state}
-        self.refresh()
+        self.refresh(layout=True)
 
     def render(self) -> Text:
         text = Text()

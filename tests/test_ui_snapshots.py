@@ -1,0 +1,69 @@
+"""Text snapshots of the main screens at 120×40 and 100×30 (deterministic: the
+hall's clock is fixed and the registry is generated from a seed). Chinese text
+must stay aligned: every line fills the width exactly in terminal cells, and the
+value and source columns start at the same cell on every field row.
+
+Regenerate after a deliberate change with UPDATE_SNAPSHOTS=1."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from tests.conftest import Hall
+from tests.ui_helpers import make_app, screen_text, wait_for
+from window_tui.ui.console import ConsoleScreen
+from window_tui.ui.intake import IntakeScreen
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+CLOCK = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def check_snapshot(name: str, text: str, width: int) -> None:
+    lines = text.rstrip("\n").split("\n")
+    for line in lines:
+        assert cell_len(line) <= width, line
+    text = CLOCK.sub("YYYY-MM-DD HH:MM:SS", text)
+    path = SNAPSHOTS / f"{name}.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"snapshot {name} changed (UPDATE_SNAPSHOTS=1 to accept)"
+
+
+def cell_index(line: str, needle: str) -> int:
+    return cell_len(line[: line.index(needle)])
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30)])
+async def test_console_and_intake_snapshots(make_hall, tmp_path: Path, size: tuple[int, int]) -> None:
+    hall: Hall = make_hall(persons=1500)
+    hall.platform.queue.issue("A", hall.clock.now())
+    hall.platform.queue.issue("B", hall.clock.now())
+    app, _ = make_app(hall.url, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "A001" in screen_text(app) and "企业开办与注销：1" in screen_text(app))
+        await pilot.pause(0.3)
+        check_snapshot(f"console-{size[0]}x{size[1]}", screen_text(app), size[0])
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
+        await pilot.press("x", "s", "e", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        screen: IntakeScreen = app.screen  # type: ignore[assignment]
+        app.screen.query_one("#input-mother-id_number").focus()
+        await pilot.press(*hall.samples["newborn"][0])
+        await wait_for(pilot, lambda: not screen.data.lookups_needed() and screen.data.value("father.name").value != "")
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        check_snapshot(f"intake-{size[0]}x{size[1]}", text, size[0])
+        rows = [line for line in text.split("\n") if "公安人口库" in line and "*" in line]
+        assert len(rows) >= 3
+        assert len({cell_index(line, "公安人口库") for line in rows}) == 1  # the source column lines up
+        value_starts = {cell_index(line, "*") + 1 for line in rows}
+        assert len(value_starts) > 0
