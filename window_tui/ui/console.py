@@ -81,13 +81,15 @@ class ConsoleScreen(Screen[None]):
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         if message.online == self.online:
             return
+        was_offline = self.online is False
         self.online = message.online
         self.query_one(StatusBar).online = message.online
         banner = self.query_one("#offline-banner", Static)
         if message.online:
             banner.update("")
             banner.remove_class("visible")
-            self.notify("已连接中心平台")
+            if was_offline:
+                self.notify("网络已恢复，已重新连接中心平台")
         else:
             banner.update(f" ⚠ 网络中断（{message.detail}）：叫号暂不可用；可继续受理（无号件），"
                           "案件保存在本机，恢复后自动上传 ")

@@ -222,7 +222,10 @@ class IntakeScreen(Screen[None]):
             if self.form.field(field_id).required and not self.data.value(field_id).value:
                 self.query_one(f"#input-{field_id.replace('.', '-')}").focus()
                 return
-        self.query_one("#materials-bring").focus()
+        materials = self.query_one("#materials-bring", SelectionList)
+        materials.focus()
+        if materials.option_count and materials.highlighted is None:
+            materials.highlighted = 0
 
     @on(Input.Changed, ".field-input")
     def input_changed(self, event: Input.Changed) -> None:
@@ -272,7 +275,7 @@ class IntakeScreen(Screen[None]):
         self.save_draft()
         focused = self._row_for(self.focused.id if self.focused else None)
         if focused is not None and focused.form_field.definition.is_key and self.data.check(focused.form_field.id).ok:
-            self.focus_next_empty(after=focused.form_field.id)
+            self.focus_next_empty()  # from the top: the first field shared data could not fill
 
     @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
     def save_draft(self) -> None:
