@@ -62,7 +62,14 @@ class WorkCalendar:
     year_holidays: dict[int, set[date]] = field(default_factory=dict)
     year_workdays: dict[int, set[date]] = field(default_factory=dict)
     day_overrides: dict[date, bool] = field(default_factory=dict)  # True = working day
-    library_years: range = field(default_factory=_library_years)
+    _library_years: range | None = field(default=None, repr=False)
+
+    @property
+    def library_years(self) -> range:
+        """Years chinese-calendar knows; imported on first use, not at start-up."""
+        if self._library_years is None:
+            self._library_years = _library_years()
+        return self._library_years
 
     @classmethod
     def load(cls, override_file: Path | None = None) -> WorkCalendar:
