@@ -232,3 +232,39 @@ class SyncEngine:
         if mismatches:
             self.store.set_state("alerts", alerts)
         self._record(last_verified=len(verified), last_mismatches=len(mismatches))
+
+
+class SyncThread:
+    """Runs a SyncEngine in its own thread and event loop, so its store writes
+    (fsync) never block a user interface."""
+
+    def __init__(self, engine: SyncEngine) -> None:
+        import threading
+
+        self.engine = engine
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+
+    def start(self) -> SyncThread:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        loop.run_until_complete(self.engine.run())
+        loop.run_until_complete(self.engine.client.aclose())
+        loop.close()
+
+    def _call(self, fn: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(fn)
+
+    def wake(self) -> None:
+        self._call(self.engine.wake)
+
+    def stop(self) -> None:
+        self._call(self.engine.stop)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)

@@ -143,8 +143,35 @@ def _register_counter(sub: argparse._SubParsersAction) -> None:
     sync.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_sync"))
 
 
+def _register_hall(sub: argparse._SubParsersAction) -> None:
+    display = sub.add_parser("display", help="叫号显示屏（全屏，含语音播报）")
+    display.add_argument("--server", required=True)
+    display.add_argument("--token", help="显示屏设备令牌（或环境变量 WINDOW_TUI_TOKEN）")
+    display.add_argument("--silent", action="store_true", help="静音，不播报")
+    display.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_display"))
+
+    web = sub.add_parser("display-web", help="通过浏览器（textual-serve）提供叫号显示屏")
+    web.add_argument("--server", required=True)
+    web.add_argument("--token")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_display_web"))
+
+    kiosk = sub.add_parser("kiosk", help="自助取号机")
+    kiosk.add_argument("--server", required=True)
+    kiosk.add_argument("--printer", help="号票打印机地址")
+    kiosk.add_argument("--token", help="取号机设备令牌")
+    kiosk.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_kiosk"))
+
+    rate = sub.add_parser("rate", help="窗口评价器（好差评）")
+    rate.add_argument("--server", required=True)
+    rate.add_argument("--window", type=int, required=True)
+    rate.add_argument("--token", help="评价器设备令牌")
+    rate.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_rate"))
+
+
 _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _register_catalog, _register_platform, _register_printing, _register_counter,
+    _register_catalog, _register_platform, _register_printing, _register_counter, _register_hall,
 ]
 
 

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import hmac
 import os
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from window_tui.domain.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from offline.store import LocalStore
-    from offline.sync import SyncEngine
+    from offline.sync import SyncThread
     from printers.journal import PrintJob
     from printers.service import PrintService
 
@@ -57,9 +56,7 @@ class CounterSession:
     clerk: Clerk | None = None
     demo_hint: str = ""  # sample numbers shown by `window-tui demo`
     _printer: PrintService | None = None
-    _engine: SyncEngine | None = None
-    _sync_thread: threading.Thread | None = None
-    _sync_loop: asyncio.AbstractEventLoop | None = None
+    _sync: SyncThread | None = None
 
     def __post_init__(self) -> None:
         self.client = PlatformClient(self.server)
@@ -199,41 +196,23 @@ class CounterSession:
     # --- sync in its own thread and event loop (its store writes must not block the UI) --------
 
     def start_sync(self, on_change: Any = None) -> None:
-        from offline.sync import Backoff, SyncEngine
+        from offline.sync import Backoff, SyncEngine, SyncThread
 
-        sync_client = PlatformClient(self.server, token=self.client.token)
-        self._engine = SyncEngine(self.store, sync_client, batch_size=self.config.sync.batch_size,
-                                  backoff=Backoff(initial=self.config.sync.backoff_initial,
-                                                  cap=self.config.sync.backoff_cap),
-                                  on_change=on_change)
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._sync_loop = loop
-            loop.run_until_complete(self._engine.run())
-            loop.run_until_complete(sync_client.aclose())
-            loop.close()
-
-        self._sync_thread = threading.Thread(target=run, name="sync", daemon=True)
-        self._sync_thread.start()
+        engine = SyncEngine(self.store, PlatformClient(self.server, token=self.client.token),
+                            batch_size=self.config.sync.batch_size,
+                            backoff=Backoff(initial=self.config.sync.backoff_initial, cap=self.config.sync.backoff_cap),
+                            on_change=on_change)
+        self._sync = SyncThread(engine).start()
 
     def wake_sync(self) -> None:
-        loop, engine = self._sync_loop, self._engine
-        if engine is not None and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(engine.wake)
-
-    def set_sync_token(self) -> None:
-        if self._engine is not None:
-            self._engine.client.token = self.client.token
+        if self._sync is not None:
+            self._sync.wake()
 
     def stop(self) -> None:
         """Stop the sync thread (safe to call more than once)."""
-        thread, loop, engine = self._sync_thread, self._sync_loop, self._engine
-        self._sync_thread = self._sync_loop = self._engine = None
-        if engine is not None and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(engine.stop)
-        if thread is not None:
-            thread.join(timeout=5)
+        sync, self._sync = self._sync, None
+        if sync is not None:
+            sync.stop()
 
     def sync_status(self) -> dict[str, Any]:
         from offline.store import status_summary

@@ -251,6 +251,35 @@ def create_app(platform: Platform) -> FastAPI:
                 "current": platform.queue.current(window, now), "waiting": platform.queue.waiting_counts(day),
                 "served_today": served, "no_shows_today": no_shows, "last_event_id": last_event}
 
+    @app.get(f"{API}/windows/{{window}}/last-finished")
+    async def last_finished(window: int, who: Annotated[Principal, Depends(role("rater", "clerk"))]) -> dict[str, Any]:
+        """For the rating pad at a window: the case numbers of the last finished ticket."""
+        if who.window is not None and who.window != window:
+            raise AuthError(403, f"本设备属于 {who.window} 号窗口")
+        row = platform.connection.execute(
+            "SELECT label, case_numbers, finished_at FROM tickets WHERE window = ? AND status = 'done'"
+            " ORDER BY finished_at DESC, id DESC LIMIT 1", (window,)).fetchone()
+        if row is None:
+            return {"label": "", "case_numbers": [], "finished_at": None}
+        return {"label": row["label"], "case_numbers": json.loads(row["case_numbers"]), "finished_at": row["finished_at"]}
+
+    @app.get("/q/{label}", response_class=HTMLResponse)
+    async def queue_page(label: str) -> HTMLResponse:
+        """The ticket's QR code: where am I in the queue (no personal data)."""
+        from html import escape
+
+        now = platform.clock.now()
+        try:
+            position = platform.queue.position(now.date().isoformat(), label, now)
+        except QueueError as exc:
+            return HTMLResponse(f"<!doctype html><meta charset='utf-8'><p>{escape(exc.message)}</p>", status_code=404)
+        status = {"waiting": f"等候中，前面还有 {position['ahead']} 人", "called": f"请到 {position['window']} 号窗口",
+                  "serving": "办理中", "done": "已办结", "cancelled": "已过号作废"}.get(position["status"], "")
+        return HTMLResponse(f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><meta name='viewport' "
+                            f"content='width=device-width'><title>排队进度</title><h2>{escape(platform.hall_name)}</h2>"
+                            f"<p>号码 <b>{escape(position['label'])}</b>（{escape(position['service_name'])}）</p>"
+                            f"<p>{escape(status)}</p></html>")
+
     @app.get(f"{API}/display/snapshot")
     async def snapshot(_: Display) -> dict[str, Any]:
         return display_snapshot(platform)

@@ -1,0 +1,1 @@
+"""The hall: what displays, voice, kiosks and the rating pad need, without Textual."""

@@ -1,0 +1,89 @@
+"""A display's view of the queue: a snapshot for the first paint, then the
+event stream, resumed by Last-Event-ID after any disconnect, so every call is
+shown exactly once and in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+
+CALL_KINDS = ("called", "recalled")
+
+
+@dataclass(frozen=True)
+class Call:
+    event_id: int
+    ticket: str
+    window: int
+    kind: str  # called | recalled
+    service_name: str = ""
+
+    @property
+    def announcement(self) -> str:
+        return f"请 {self.ticket} 号到 {self.window} 号窗口办理"
+
+
+@dataclass
+class HallState:
+    hall: str = ""
+    waiting: dict[str, int] = field(default_factory=dict)
+    service_names: dict[str, str] = field(default_factory=dict)
+    recent: deque[Call] = field(default_factory=lambda: deque(maxlen=12))
+    online: bool = False
+    last_event_id: int = 0
+
+
+class DisplayFeed:
+    """Yields ("call", Call) for each new call and ("state", HallState) on other changes."""
+
+    def __init__(self, client: PlatformClient, *, retry_initial: float = 0.5, retry_cap: float = 10.0) -> None:
+        self.client = client
+        self.state = HallState()
+        self.retry_initial, self.retry_cap = retry_initial, retry_cap
+
+    async def first_paint(self) -> HallState:
+        snapshot = await self.client.snapshot()
+        self.state.hall = snapshot["hall"]
+        self.state.waiting = snapshot["waiting"]
+        self.state.service_names = {s["code"]: s["name"] for s in snapshot["services"]}
+        self.state.last_event_id = snapshot["last_event_id"]
+        self.state.recent.clear()
+        for item in reversed(snapshot["recent_calls"]):
+            self.state.recent.appendleft(Call(item["id"], item["ticket"], item["window"], item["kind"],
+                                              item.get("service_name", "")))
+        self.state.online = True
+        return self.state
+
+    async def follow(self) -> AsyncIterator[tuple[str, Any]]:
+        delay = self.retry_initial
+        painted = False
+        while True:
+            try:
+                if not painted:
+                    yield "state", await self.first_paint()
+                    painted = True
+                async for event in self.client.events(self.state.last_event_id):
+                    if event.id <= self.state.last_event_id:
+                        continue  # never show an event twice, whatever the server sends
+                    self.state.last_event_id = event.id
+                    self.state.online = True
+                    delay = self.retry_initial
+                    self.state.waiting = event.data.get("waiting", self.state.waiting)
+                    if event.kind in CALL_KINDS:
+                        call = Call(event.id, event.data["ticket"], event.data["window"], event.kind,
+                                    event.data.get("service_name", ""))
+                        self.state.recent.appendleft(call)
+                        yield "call", call
+                    else:
+                        yield "state", self.state
+            except (PlatformUnavailable, PlatformRejected):
+                if self.state.online:
+                    self.state.online = False
+                    yield "state", self.state
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.retry_cap)
