@@ -92,10 +92,11 @@ async def test_kiosk_prints_or_shows_the_ticket(hall: Hall) -> None:
                                                hall=HallInfo(queue_url=hall.url + "/q/"))
             app = KioskApp(PlatformClient(hall.url, token="demo-kiosk-token"), service)
             async with app.run_test(size=(100, 30)) as pilot:
-                await wait_for(pilot, lambda: bool(app.query("#service-A")))
+                await wait_for(pilot, lambda app=app: bool(app.query("#service-A")))
                 await pilot.click("#green-0")
                 await pilot.click("#service-A")
-                await wait_for(pilot, lambda: expect in str(app.query_one("#ticket-text").render()), timeout=15)
+                await wait_for(pilot, lambda app=app, expect=expect: expect in str(app.query_one("#ticket-text").render()),
+                               timeout=15)
                 assert app.last_ticket is not None and app.last_ticket["priority"] == "green"
             if printer is good:
                 time.sleep(0.2)
