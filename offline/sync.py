@@ -61,6 +61,7 @@ class SyncEngine:
     batch_size: int = 50
     backoff: Backoff = field(default_factory=Backoff)
     idle_interval: float = 2.0
+    parallel: int = 2
     on_change: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None
     verify: bool = True
     _wake: asyncio.Event | None = None
@@ -101,35 +102,45 @@ class SyncEngine:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def sync_once(self) -> float:
-        """One pass over the outbox; returns how long to wait before the next."""
+        """One pass over the outbox; returns how long to wait before the next.
+
+        Up to `parallel` batches are in flight at once (the platform validates one while
+        the counter seals and archives the other); dependent records still wait for
+        their dependency's acknowledgement."""
         while True:
-            batch = self._next_batch()
-            if not batch:
+            batches = self._next_batches()
+            if not batches:
                 await self._retry_verifications()
                 return self.idle_interval
-            try:
-                await self._send(batch)
-            except PlatformUnavailable as exc:
-                delay = self.backoff.next_delay(exc.retry_after)
-                self._record(online=False, last_error=exc.message, last_error_at=_now(), retry_in=round(delay, 1))
+            outcomes = await asyncio.gather(*(self._send(b) for b in batches), return_exceptions=True)
+            errors = [o for o in outcomes if isinstance(o, BaseException)]
+            for error in errors:
+                if not isinstance(error, PlatformUnavailable | PlatformRejected):
+                    raise error
+            unavailable = [e for e in errors if isinstance(e, PlatformUnavailable)]
+            if unavailable:
+                retry_after = max((e.retry_after or 0 for e in unavailable), default=0) or None
+                delay = self.backoff.next_delay(retry_after)
+                self._record(online=False, last_error=unavailable[0].message, last_error_at=_now(),
+                             retry_in=round(delay, 1))
                 return delay
-            except PlatformRejected as exc:  # the whole batch refused (e.g. login expired)
+            if errors:  # the whole batch refused (e.g. login expired)
                 delay = self.backoff.next_delay()
-                self._record(online=True, last_error=exc.message, last_error_at=_now(), retry_in=round(delay, 1))
+                self._record(online=True, last_error=errors[0].message, last_error_at=_now(), retry_in=round(delay, 1))
                 return delay
             self.backoff.reset()
             if self._stopped:
                 return 0
 
-    def _next_batch(self) -> list[OutboxItem]:
+    def _next_batches(self) -> list[list[OutboxItem]]:
         ready = []
         for item in self.store.items("pending", "sent"):
             if item.depends_on and not self.store.is_acknowledged(item.depends_on):
                 continue  # its case is not delivered yet (or is quarantined)
             ready.append(item)
-            if len(ready) >= self.batch_size:
+            if len(ready) >= self.batch_size * self.parallel:
                 break
-        return ready
+        return [ready[i:i + self.batch_size] for i in range(0, len(ready), self.batch_size)]
 
     async def _send(self, batch: list[OutboxItem]) -> None:
         bodies = {}

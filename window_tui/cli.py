@@ -136,8 +136,10 @@ def _register_counter(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--data", type=Path, help="本机数据目录")
     sync_sub = sync.add_subparsers(dest="sync_command", required=True, metavar="ACTION",
                                    parser_class=ChineseArgumentParser)
-    sync_sub.add_parser("status", help="待同步与需处理记录")
+    status = sync_sub.add_parser("status", help="待同步与需处理记录")
     now = sync_sub.add_parser("now", help="立即上传待同步记录（窗口程序未运行时）")
+    for action in (status, now):  # --data is accepted after the action too
+        action.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="本机数据目录")
     now.add_argument("--server", help="中心平台地址")
     now.add_argument("--clerk", help="工号")
     sync.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_sync"))

@@ -49,6 +49,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_waiting ON tickets (day, status, priority, service, order_key);
     CREATE INDEX tickets_pinned ON tickets (day, status, pinned_window, order_key);
     CREATE INDEX tickets_label ON tickets (day, label);
+    CREATE INDEX tickets_order ON tickets (day, order_key);
     CREATE TABLE waiting_counts (
         day TEXT NOT NULL, service TEXT NOT NULL, waiting INTEGER NOT NULL, PRIMARY KEY (day, service)
     );

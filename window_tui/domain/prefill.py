@@ -13,7 +13,8 @@ caller fetches them (over HTTP, in a worker) and hands them to `add_record()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -101,6 +102,7 @@ class FormData:
     entries: dict[str, Entry] = field(default_factory=dict)
     records: dict[LookupKey, SharedRecord | None] = field(default_factory=dict)
     unreachable: set[str] = field(default_factory=set)
+    _memo: dict[str, FieldValue] | None = field(default=None, repr=False, compare=False)
 
     # --- what the clerk does -----------------------------------------------------------
 
@@ -140,10 +142,28 @@ class FormData:
     # --- what the form shows ---------------------------------------------------------
 
     def value(self, field_id: str) -> FieldValue:
-        return self._resolve(field_id, set())
+        if self._memo is not None and field_id in self._memo:
+            return self._memo[field_id]
+        value = self._resolve(field_id, set())
+        if self._memo is not None:
+            self._memo[field_id] = value
+        return value
 
     def values(self) -> dict[str, FieldValue]:
-        return {f.id: self.value(f.id) for f in self.form.fields}
+        with self._memoised():
+            return {f.id: self.value(f.id) for f in self.form.fields}
+
+    @contextmanager
+    def _memoised(self) -> Iterator[None]:
+        """Within one read of the whole form, resolve each field once (nothing changes meanwhile)."""
+        outer = self._memo is not None
+        if not outer:
+            self._memo = {}
+        try:
+            yield
+        finally:
+            if not outer:
+                self._memo = None
 
     def check(self, field_id: str) -> Validation:
         form_field = self.form.field(field_id)
@@ -153,6 +173,10 @@ class FormData:
 
     def errors(self) -> dict[str, str]:
         """Chinese messages for every required intake field that is empty or invalid."""
+        with self._memoised():
+            return self._errors()
+
+    def _errors(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         for form_field in self.form.intake_fields:
             current = self.value(form_field.id)
@@ -204,7 +228,7 @@ class FormData:
             field_id, validate = f"{subject}.id_number", validate_id_number
         if not self.form.has(field_id):
             return None
-        value = self._resolve(field_id, set()).value
+        value = self.value(field_id).value
         if not value:
             return None
         result = validate(value)
