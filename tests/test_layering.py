@@ -13,6 +13,9 @@ CORE_MODULES = [
     "window_tui.domain.materials", "window_tui.domain.case", "window_tui.domain.synthetic",
     "window_tui.domain.efficiency", "window_tui.domain.rules", "window_tui.domain.queue_policy",
     "window_tui.central.app", "window_tui.central.server", "window_tui.central.queue", "window_tui.client",
+    "window_tui.session", "window_tui.hall.feed", "window_tui.hall.voice",
+    "printers.encoder", "printers.service", "printers.connections", "printers.templates", "printers.preview",
+    "offline.store", "offline.sync",
 ]
 
 

@@ -210,3 +210,19 @@ async def test_locked_field_needs_override_and_missing_materials_give_notice(mak
         assert "新生儿近期免冠照片" in screen_text(app)
         case = app.screen.case  # type: ignore[attr-defined]
         assert session.store.find_case(case["case_number"]) is not None  # kept, notice or not
+
+
+async def test_keymap_from_config_rebinds_a_key(make_hall, tmp_path: Path) -> None:
+    hall: Hall = make_hall(persons=300)
+    hall.platform.queue.issue("A", hall.clock.now())
+    app, _ = make_app(hall.url, tmp_path)
+    app.keymap = {"counter.call_next": "f1"}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("n")  # no longer bound
+        await pilot.pause(0.5)
+        assert "A001" not in screen_text(app)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: "A001" in screen_text(app))
+        assert "f1 叫号" in screen_text(app).replace("F1", "f1")
