@@ -226,3 +226,30 @@ async def test_keymap_from_config_rebinds_a_key(make_hall, tmp_path: Path) -> No
         await pilot.press("f1")
         await wait_for(pilot, lambda: "A001" in screen_text(app))
         assert "f1 叫号" in screen_text(app).replace("F1", "f1")
+
+
+async def test_unfinished_intake_resumes_from_its_draft(make_hall, tmp_path: Path) -> None:
+    hall: Hall = make_hall(persons=PERSONS)
+    app, session = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
+        await pilot.press("x", "s", "e", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        screen: IntakeScreen = app.screen  # type: ignore[assignment]
+        await type_into(pilot, app, "mother.id_number", hall.samples["newborn"][0])
+        await wait_for(pilot, lambda: screen.data.value("father.name").value != "", timeout=15)
+        await type_into(pilot, app, "newborn.name", "张小宝")
+        await pilot.pause(0.5)
+        await pilot.press("escape")  # the applicant steps away; the draft is kept
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        hall.server.stop()  # and the network drops
+        app.run_palette_action("drafts")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen is not screen)
+        resumed: IntakeScreen = app.screen  # type: ignore[assignment]
+        assert resumed.data.value("newborn.name").value == "张小宝"
+        assert resumed.data.value("father.name").source == "公安人口库"  # from the case's own cache, offline

@@ -73,6 +73,8 @@ class CounterApp(App[None]):
         elif action in ("reprint", "open_case"):
             self.push_screen(TextDialog("输入案件编号", "如 370800-20261127-05-0001"),
                              lambda number: number and self.open_case(number, reprint=action == "reprint"))
+        elif action == "drafts":
+            self.load_drafts()
         elif action == "change_printer":
             self.push_screen(TextDialog("新的打印机地址", value=self.session.printer_url), self._change_printer)
 
@@ -85,6 +87,27 @@ class CounterApp(App[None]):
             self.notify(str(exc), severity="error", timeout=8)
             return
         self.notify(f"打印机已更换为 {url}")
+
+    @work(thread=True, exit_on_error=False)
+    def load_drafts(self) -> None:
+        from window_tui.ui.dialogs import ChoiceDialog
+
+        drafts = dict(self.session.store.drafts())
+        if not drafts:
+            self.call_from_thread(self.notify, "没有未完成的受理")
+            return
+        names = {code: b.name for code, b in self.session.catalog.bundles.items()}
+        choices = [(case_id, f"{names.get(d['bundle'], d['bundle'])}  {case_id[:8]}") for case_id, d in drafts.items()]
+
+        def resume(case_id: str | None) -> None:
+            from window_tui.ui.intake import IntakeScreen
+
+            if case_id:
+                draft = drafts[case_id]
+                form = self.session.catalog.merged(draft["bundle"])
+                self.push_screen(IntakeScreen(self.session, form, case_id=case_id, draft=draft))
+
+        self.call_from_thread(self.push_screen, ChoiceDialog("继续未完成的受理", choices), resume)
 
     @work(thread=True, exit_on_error=False)
     def open_case(self, case_number: str, reprint: bool) -> None:

@@ -66,6 +66,7 @@ class ConsoleScreen(Screen[None]):
                 "锁定字段如需更正请按 Ctrl+O 并填写理由。Ctrl+P 打开命令面板（补打、查案、同步、换打印机）。")
 
     def on_mount(self) -> None:
+        self.check_catalog()
         self.load_services()
         self.refresh_state()
         self.follow_events()
@@ -126,6 +127,18 @@ class ConsoleScreen(Screen[None]):
         panel = self.query_one(QueuePanel)
         panel.service_names = {s["code"]: s["name"] for s in services}
         panel.refresh()
+
+    @work(exclusive=True, group="catalog", exit_on_error=False)
+    async def check_catalog(self) -> None:
+        """The platform serves its catalog with an ETag; warn when it differs from ours."""
+        try:
+            await self.session.refresh_catalog()
+        except (PlatformUnavailable, PlatformRejected):
+            return
+        etag = (await asyncio.to_thread(self.session.store.get_state, "catalog_etag") or "").strip('"')
+        if etag and etag != self.session.catalog.version:
+            self.notify(f"中心平台的事项目录（{etag}）与本机（{self.session.catalog.version}）不同，请更新本机软件",
+                        severity="warning", timeout=10)
 
     @work(exclusive=True, group="state", exit_on_error=False)
     async def refresh_state(self) -> None:

@@ -153,3 +153,20 @@ class OverrideDialog(_Dialog):
             self.query_one("#override-error", Label).update("请填写更正理由")
             return
         self.dismiss((value, reason))
+
+
+class ChoiceDialog(_Dialog):
+    """Pick one of a few labelled items (e.g. an unfinished intake to resume)."""
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text, self.choices = title, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(label, id=key) for key, label in self.choices])
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

@@ -3,6 +3,7 @@ materials checklist, submitted into the outbox."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -176,6 +177,12 @@ class IntakeScreen(Screen[None]):
         text = f"已填 {filled}/{len(self.form.intake_fields)}，共享数据预填 {shared} 项，待更正 {len(errors)} 项"
         if unreachable:
             text += f"  ⚠ 共享数据暂不可用（{unreachable}）：手工录入项将标记“待核验”"
+        fetched = [r.fetched_at for r in self.data.records.values() if r is not None and r.fetched_at]
+        if fetched:
+            age = datetime.now().astimezone() - datetime.fromisoformat(min(fetched))
+            minutes = int(age.total_seconds() // 60)
+            if minutes >= 1:  # a resumed draft shows data from the case's own cache
+                text += f"  共享数据取得于 {minutes} 分钟前（本案缓存）"
         self.query_one("#intake-summary", Static).update(text)
 
     # --- typing ------------------------------------------------------------------------------
