@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -157,7 +157,10 @@ class PlatformClient:
             if _json(response).get("found") is False:
                 return None
             raise PlatformRejected(str(_json(response).get("detail", "共享数据来源不存在")), 404)
-        return SharedRecord.from_json(response.json())
+        data = response.json()
+        # The fetch time as this counter saw it: it labels the age of cached data later.
+        data["fetched_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
+        return SharedRecord.from_json(data)
 
     async def catalog(self, etag: str | None = None) -> tuple[int, str | None, dict[str, Any] | None]:
         response = await self.request("GET", "/catalog", headers={"If-None-Match": etag} if etag else None)

@@ -104,6 +104,7 @@ class IntakeScreen(Screen[None]):
         self.data = FormData(form)
         self.received: set[str] = set()
         self.touched: set[str] = set()  # fields the clerk has left: show their errors
+        self.resumed = draft is not None
         if draft:
             self.data.load_json(draft["form"])
             self.received = set(draft.get("received", []))
@@ -178,7 +179,7 @@ class IntakeScreen(Screen[None]):
         if unreachable:
             text += f"  ⚠ 共享数据暂不可用（{unreachable}）：手工录入项将标记“待核验”"
         fetched = [r.fetched_at for r in self.data.records.values() if r is not None and r.fetched_at]
-        if fetched:
+        if fetched and self.resumed:
             age = datetime.now().astimezone() - datetime.fromisoformat(min(fetched))
             minutes = int(age.total_seconds() // 60)
             if minutes >= 1:  # a resumed draft shows data from the case's own cache
