@@ -54,7 +54,7 @@ def run_counter(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from window_tui.central.app import open_platform
-    from window_tui.central.seed import seed_demo
+    from window_tui.central.seed import DEMO_DISPLAY_TOKEN, seed_demo
     from window_tui.central.server import EmbeddedServer
     from window_tui.config import data_dir
     from window_tui.ui.app import CounterApp
@@ -77,7 +77,7 @@ def run_demo(args: argparse.Namespace) -> int:
             f"开办餐饮店：统一社会信用代码 {samples['restaurant'][0]}\n"
             f"退休：{samples['retirement'][0] if samples['retirement'] else '（今日无符合条件者）'}  "
             f"身后：逝者/申请人 {samples['posthumous'][0].replace(':', ' / ')}\n"
-            f"平台 {server.url}（显示屏：window-tui display --server {server.url}）")
+            f"平台 {server.url}（叫号屏：window-tui display --server {server.url} --token {DEMO_DISPLAY_TOKEN}）")
     session.demo_hint = hint
     try:
         CounterApp(session, login_hint=hint, clerk="1005", password="demo1005", keymap=config.keymap,
