@@ -41,6 +41,16 @@ def key_fields(bundle: str, sample: str) -> dict[str, str]:
     return {"applicant.id_number": sample}
 
 
+async def login_and_open_newborn(pilot, app) -> IntakeScreen:  # noqa: ANN001
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+    await pilot.press("i")
+    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
+    await pilot.press("x", "s", "e", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+    return app.screen  # type: ignore[return-value]
+
+
 def widget_for(app, field_id: str):  # noqa: ANN001, ANN201
     return app.screen.query_one("#input-" + field_id.replace(".", "-"))
 
@@ -177,13 +187,7 @@ async def test_locked_field_needs_override_and_missing_materials_give_notice(mak
     hall: Hall = make_hall(persons=PERSONS)
     app, session = make_app(hall.url, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-        await pilot.press("i")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
-        await pilot.press("x", "s", "e", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
-        screen: IntakeScreen = app.screen  # type: ignore[assignment]
+        screen = await login_and_open_newborn(pilot, app)
         await type_into(pilot, app, "mother.id_number", hall.samples["newborn"][0])
         await wait_for(pilot, lambda: screen.data.value("mother.name").locked, timeout=15)
         name = widget_for(app, "mother.name")
@@ -232,13 +236,7 @@ async def test_unfinished_intake_resumes_from_its_draft(make_hall, tmp_path: Pat
     hall: Hall = make_hall(persons=PERSONS)
     app, session = make_app(hall.url, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-        await pilot.press("i")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
-        await pilot.press("x", "s", "e", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
-        screen: IntakeScreen = app.screen  # type: ignore[assignment]
+        screen = await login_and_open_newborn(pilot, app)
         await type_into(pilot, app, "mother.id_number", hall.samples["newborn"][0])
         await wait_for(pilot, lambda: screen.data.value("father.name").value != "", timeout=15)
         await type_into(pilot, app, "newborn.name", "张小宝")
