@@ -141,6 +141,17 @@ def load_config(path: Path | None = None) -> Config:
     return config
 
 
+def load_config_or_exit() -> Config:
+    """For commands: a broken config file is a clear message and exit code 2."""
+    import sys
+
+    try:
+        return load_config()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def _build_section(path: Path, name: str, cls: type, values: dict[str, Any]) -> Any:
     known = {f.name: f for f in fields(cls)}
     defaults = cls()

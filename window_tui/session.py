@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
 from window_tui.config import Config
-from window_tui.domain.case import Case, build_case, format_case_number, new_case_id
+from window_tui.domain.case import Case, build_case, format_case_number
 from window_tui.domain.catalog import Catalog, default_catalog
 from window_tui.domain.prefill import FormData
 from window_tui.domain.shared import LookupKey, SharedRecord
@@ -68,7 +68,7 @@ class CounterSession:
         try:
             answer = await self.client.login(number, password, self.window)
         except PlatformUnavailable as exc:
-            return self._offline_login(number, password, exc.message)
+            return await asyncio.to_thread(self._offline_login, number, password, exc.message)
         except PlatformRejected as exc:
             raise LoginError(exc.message) from exc
         name = answer["clerk"]["name"]
@@ -88,11 +88,6 @@ class CounterSession:
             raise LoginError("工号或密码错误")
         self.clerk = Clerk(number, saved["name"], offline=True)
         return self.clerk
-
-    async def relogin_if_needed(self, password: str) -> None:
-        if self.clerk and self.clerk.offline:
-            await self.client.login(self.clerk.number, password, self.window)
-            self.clerk.offline = False
 
     # --- queue and shared data -------------------------------------------------------------
 
@@ -131,9 +126,6 @@ class CounterSession:
         self.store.drop_draft(case_id)
         self.wake_sync()
         return case
-
-    def new_case_id(self) -> str:
-        return new_case_id()
 
     def save_draft(self, case_id: str, bundle: str, data: FormData, received: set[str]) -> None:
         self.store.save_draft(case_id, {"bundle": bundle, "form": data.to_json(), "received": sorted(received)})

@@ -7,15 +7,18 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from window_tui.config import Config
+    from window_tui.session import CounterSession
 
 
-def _session(args: argparse.Namespace, server: str, window: int, printer: str, data: Path | None):  # noqa: ANN202
+def _session(config: Config, server: str, window: int, printer: str, data: Path | None) -> CounterSession:
     from offline.store import StoreLocked
-    from window_tui.config import load_config
     from window_tui.domain.workdays import WorkCalendar
     from window_tui.session import CounterSession, open_store
 
-    config = load_config()
     try:
         store = open_store(config, data)
     except StoreLocked as exc:
@@ -23,27 +26,23 @@ def _session(args: argparse.Namespace, server: str, window: int, printer: str, d
         raise SystemExit(1) from exc
     session = CounterSession(config=config, store=store, server=server, window=window, printer_url=printer,
                              calendar=WorkCalendar.load(config.calendar_path()))
-    return config, session
+    return session
 
 
 def run_counter(args: argparse.Namespace) -> int:
     from printers.connections import PrinterUrlError, open_connection
-    from window_tui.config import ConfigError, load_config
+    from window_tui.config import load_config_or_exit
     from window_tui.ui.app import CounterApp
 
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    config = load_config_or_exit()
     printer = args.printer or config.printer.receipt
     try:
         open_connection(printer)
     except PrinterUrlError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    config, session = _session(args, args.server or config.counter.server, args.window or config.counter.window,
-                               printer, args.data)
+    session = _session(config, args.server or config.counter.server, args.window or config.counter.window,
+                       printer, args.data)
     try:
         CounterApp(session, clerk=config.counter.clerk, keymap=config.keymap, theme=config.theme).run()
     finally:
@@ -56,9 +55,10 @@ def run_demo(args: argparse.Namespace) -> int:
     from window_tui.central.app import open_platform
     from window_tui.central.seed import DEMO_DISPLAY_TOKEN, seed_demo
     from window_tui.central.server import EmbeddedServer
-    from window_tui.config import data_dir
+    from window_tui.config import data_dir, load_config_or_exit
     from window_tui.ui.app import CounterApp
 
+    config = load_config_or_exit()
     base = args.data or data_dir() / "demo"
     base.mkdir(parents=True, exist_ok=True)
     platform = open_platform(base / "central.db", hall_name="市民之家政务服务大厅（演示）")
@@ -70,7 +70,7 @@ def run_demo(args: argparse.Namespace) -> int:
     samples = json.loads(marker.read_text(encoding="utf-8"))
     _demo_tickets(platform)
     server = EmbeddedServer(platform, port=args.port).start()
-    config, session = _session(args, server.url, 5, args.printer, base / "store")
+    session = _session(config, server.url, 5, args.printer, base / "store")
     config.hall.progress_url = server.url + "/p/"
     hint = (f"演示：工号 1005，密码 demo1005（已填好，按回车登录）。\n"
             f"新生儿出生：母亲身份证号 {samples['newborn'][0]}\n"
@@ -105,13 +105,9 @@ def run_config_show(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.syntax import Syntax
 
-    from window_tui.config import ConfigError, config_path, data_dir, load_config
+    from window_tui.config import config_path, data_dir, load_config_or_exit
 
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    config = load_config_or_exit()
     console = Console()
     console.print(f"配置文件：{config.source}")
     console.print(f"数据目录：{data_dir()}")
@@ -135,7 +131,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from offline.store import StoreLocked, read_status_without_lock
-    from window_tui.config import data_dir, load_config
+    from window_tui.config import data_dir, load_config_or_exit
 
     console = Console()
     directory = args.data or data_dir() / "store"
@@ -157,7 +153,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from window_tui.client import PlatformClient, PlatformError
     from window_tui.session import open_store
 
-    config = load_config()
+    config = load_config_or_exit()
     try:
         store = open_store(config, directory)
     except StoreLocked as exc:

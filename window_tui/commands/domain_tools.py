@@ -40,7 +40,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_workdays(args: argparse.Namespace) -> int:
-    from window_tui.config import load_config
+    from window_tui.config import load_config_or_exit
     from window_tui.domain.workdays import CalendarFileError, WorkCalendar
 
     try:
@@ -51,7 +51,7 @@ def run_workdays(args: argparse.Namespace) -> int:
     if args.count < 0:
         print("工作日数不能为负数", file=sys.stderr)
         return 2
-    calendar_file = args.calendar or load_config().calendar_path()
+    calendar_file = args.calendar or load_config_or_exit().calendar_path()
     try:
         calendar = WorkCalendar.load(calendar_file)
     except CalendarFileError as exc:

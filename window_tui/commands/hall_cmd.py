@@ -20,11 +20,11 @@ def _token(args: argparse.Namespace) -> str:
 
 def run_display(args: argparse.Namespace) -> int:
     from window_tui.client import PlatformClient
-    from window_tui.config import load_config
+    from window_tui.config import load_config_or_exit
     from window_tui.hall.voice import Announcer
     from window_tui.ui.display import DisplayApp
 
-    config = load_config()
+    config = load_config_or_exit()
     announcer = None
     if config.voice.enabled and not args.silent:
         announcer = Announcer(command=config.voice.command or None, chime=config.voice.chime)
@@ -48,10 +48,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from printers.service import PrintService
     from printers.templates import HallInfo
     from window_tui.client import PlatformClient
-    from window_tui.config import data_dir, load_config
+    from window_tui.config import data_dir, load_config_or_exit
     from window_tui.ui.kiosk import KioskApp
 
-    config = load_config()
+    config = load_config_or_exit()
     log_dir = data_dir() / "kiosk"
     log_dir.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(filename=log_dir / "kiosk.log", level=logging.INFO,

@@ -16,13 +16,9 @@ def default_db() -> Path:
 
 def run_serve(args: argparse.Namespace) -> int:
     from window_tui.central.server import serve
-    from window_tui.config import ConfigError, load_config
+    from window_tui.config import load_config_or_exit
 
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
+    config = load_config_or_exit()
     serve(args.db or default_db(), args.host, args.port, seed_demo=args.seed_demo, persons=args.persons,
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
           followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path())

@@ -73,19 +73,6 @@ class MaskPolicy:
         """E-licence numbers can embed an ID number: keep only the ends."""
         return _keep_ends(value, self.card_keep_head, self.card_keep_tail)
 
-    def by_kind(self, kind: str, value: str) -> str:
-        """Mask by the validator/field kind used in the catalog."""
-        masker = {
-            "name": self.name,
-            "id": self.id_number,
-            "phone": self.phone,
-            "mobile": self.phone,
-            "landline": self.phone,
-            "uscc": self.uscc,
-            "bankcard": self.bank_card,
-        }.get(kind)
-        return masker(value) if masker else value
-
 
 def _keep_ends(value: str, head: int, tail: int) -> str:
     """Keep `head` and `tail` characters; always hide at least half of a short value."""

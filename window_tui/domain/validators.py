@@ -21,7 +21,6 @@ __all__ = [
     "validate_landline",
     "validate_birth_cert",
     "validate_bank_card",
-    "VALIDATORS",
     "id_check_char",
     "uscc_check_char",
     "luhn_check_digit",
@@ -250,13 +249,3 @@ def validate_bank_card(raw: str) -> Validation:
         return _fail(value, f"银行卡号校验位错误，应为 {expected}，请核对卡号")
     return Validation(ok=True, value=value)
 
-
-VALIDATORS = {
-    "id": validate_id_number,
-    "uscc": validate_uscc,
-    "phone": validate_phone,
-    "mobile": validate_mobile,
-    "landline": validate_landline,
-    "birthcert": validate_birth_cert,
-    "bankcard": validate_bank_card,
-}

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from window_tui.domain.case import CaseError
+from window_tui.domain.case import CaseError, new_case_id
 from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
@@ -100,7 +100,7 @@ class IntakeScreen(Screen[None]):
         self.session = session
         self.form = form
         self.ticket = ticket
-        self.case_id = case_id or session.new_case_id()
+        self.case_id = case_id or new_case_id()
         self.data = FormData(form)
         self.received: set[str] = set()
         self.touched: set[str] = set()  # fields the clerk has left: show their errors

@@ -3,6 +3,7 @@ indicators, one rating per case; ratings travel through the outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,7 @@ class RateApp(App[None]):
         case_number = data["case_numbers"][-1]
         if self.case and self.case["case_number"] == case_number:
             return
-        if self.store.get_state(f"rated:{case_number}"):
+        if await asyncio.to_thread(self.store.get_state, f"rated:{case_number}"):
             return  # one rating per case
         self.case = {"case_number": case_number, "ticket": data.get("label", "")}
         self.indicator, self.scores = 0, {}
