@@ -9,8 +9,10 @@ so the rename itself survives a power cut.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,19 +33,47 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+TMP_SUFFIX = ".tmp"
+_serial = itertools.count()
+_path_locks: dict[Path, threading.Lock] = {}
+_path_locks_guard = threading.Lock()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _path_locks_guard:
+        return _path_locks.setdefault(path, threading.Lock())
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    """Temp file (unique per process, thread and write) → fsync → os.replace → fsync of
+    the directory. Writers of one path take turns, so two never race on a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}-{next(_serial)}{TMP_SUFFIX}")
+    with _lock_for(path):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk must not leave half files behind
+            raise
+        fsync_dir(path.parent)
+
+
+def remove_stray_temp_files(directory: Path) -> int:
+    """Temp files left by a crash between write and rename; safe to delete at start
+    (the store lock guarantees no other writer is running)."""
+    removed = 0
+    for tmp in directory.rglob(f".*{TMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 class AtomicJSONStorage(Storage):

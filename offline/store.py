@@ -21,27 +21,33 @@ import json
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
 
-from offline.crypto import Sealer, load_or_create_key
-from offline.storage import AtomicJSONStorage, CorruptFileSetAside, fsync_dir, open_db
+from offline.crypto import SealBroken, Sealer, load_or_create_key
+from offline.storage import (
+    AtomicJSONStorage,
+    CorruptFileSetAside,
+    atomic_write_bytes,
+    fsync_dir,
+    open_db,
+    remove_stray_temp_files,
+)
+from window_tui.clock import Clock
 
 ARCHIVE_CHUNK = 100
 KINDS = ("case", "rating", "print", "audit")
-STATES = ("pending", "sent", "acknowledged", "quarantined")
+STATES = ("pending", "sent", "acknowledged", "quarantined", "set_aside")
+SEALED_DIRS = ("pending", "archive", "drafts", "journal")
 
 
 class StoreLocked(RuntimeError):
     pass
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -67,18 +73,39 @@ class OutboxItem:
 
 
 class LocalStore:
-    def __init__(self, directory: Path, key_file: Path) -> None:
+    def __init__(self, directory: Path, key_file: Path, clock: Clock | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or Clock()
         self._lock_handle = self._take_lock()
-        self.sealer = Sealer(load_or_create_key(key_file))
-        for sub in ("pending", "archive", "drafts", "journal"):
+        try:
+            self.sealer = Sealer(load_or_create_key(key_file, sealed_records_exist=self._has_sealed_records()))
+        except BaseException:
+            self._lock_handle.close()
+            raise
+        for sub in SEALED_DIRS:
             (self.directory / sub).mkdir(exist_ok=True)
-        self._mutex = threading.RLock()  # the sync worker and the UI worker share the store
+        self.mutex = threading.RLock()  # the sync worker and the UI worker share the store
         self.problems: list[str] = []
+        self.stray_temp_files = remove_stray_temp_files(self.directory)
         self.state = self._open(self.directory / "state.json")
         self.pending: dict[str, OutboxItem] = {}
+        self._draft_versions: dict[str, int] = {}
+        self._dropped_drafts: set[str] = set()
         self._load_pending()
+
+    def _now(self) -> str:
+        return self.clock.now().isoformat(timespec="milliseconds")
+
+    def _has_sealed_records(self) -> bool:
+        return any(any((self.directory / sub).glob("*")) for sub in SEALED_DIRS if (self.directory / sub).is_dir())
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        """A file that cannot be used: renamed aside (never deleted) and reported."""
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}")
+        if path.exists():
+            os.replace(path, aside)
+        self.problems.append(f"文件 {path.name} {why}，已移至 {aside.name}，其余数据照常使用")
 
     # --- opening -----------------------------------------------------------------------
 
@@ -115,7 +142,13 @@ class LocalStore:
                 continue
             if not docs:
                 continue
-            item = OutboxItem(**docs[0])
+            try:
+                item = OutboxItem(**docs[0])
+                if item.kind not in KINDS or item.state not in STATES or not item.body_sealed:
+                    raise ValueError(f"类型/状态无效（{item.kind}/{item.state}）或内容为空")
+            except (TypeError, ValueError) as exc:
+                self._set_aside(path, f"缺少字段或格式错误（{exc}）")
+                continue
             if item.id in archived:  # crashed between archiving and removing: finish the move
                 path.unlink(missing_ok=True)
                 continue
@@ -129,8 +162,16 @@ class LocalStore:
         if days:
             chunks = sorted(days[-1].glob("*.json"))
             if chunks:
-                ids = {d["id"] for d in TinyDB(chunks[-1], storage=AtomicJSONStorage).all()}
+                ids = {d.get("id", "") for d in self._chunk_docs(chunks[-1])}
         return ids
+
+    def _chunk_docs(self, chunk: Path) -> list[dict[str, Any]]:
+        """An archive chunk's records; a truncated or damaged chunk is set aside and reported."""
+        try:
+            return [dict(d) for d in TinyDB(chunk, storage=AtomicJSONStorage).all()]
+        except CorruptFileSetAside as exc:
+            self.problems.append(str(exc))
+            return []
 
     def close(self) -> None:
         for db in (self.state,):
@@ -150,10 +191,10 @@ class LocalStore:
         """Durable when it returns: only then may the clerk be told "已受理"."""
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind}")
-        with self._mutex:
+        with self.mutex:
             if item_id in self.pending:
                 return self.pending[item_id]
-            item = OutboxItem(id=item_id, kind=kind, created_at=_now(), ref=ref, depends_on=depends_on,
+            item = OutboxItem(id=item_id, kind=kind, created_at=self._now(), ref=ref, depends_on=depends_on,
                               body_sealed=self.sealer.seal(body, item_id))
             self._write_item(item)
             self.pending[item_id] = item
@@ -163,26 +204,49 @@ class LocalStore:
         return self.sealer.open(item.body_sealed, item.id)
 
     def update(self, item: OutboxItem) -> None:
-        with self._mutex:
+        with self.mutex:
             self._write_item(item)
             self.pending[item.id] = item
 
     def replace_body(self, item_id: str, body: dict[str, Any]) -> OutboxItem:
         """The clerk corrected a quarantined record: resubmit it."""
-        with self._mutex:
+        with self.mutex:
             item = self.pending[item_id]
             item.body_sealed = self.sealer.seal(body, item_id)
             item.state, item.last_error, item.errors, item.conflict = "pending", "", {}, {}
             self.update(item)
             return item
 
+    def quarantine(self, item: OutboxItem, reason: str) -> None:
+        """A record that cannot be read or sent: kept, shown to the clerk, not retried."""
+        with self.mutex:
+            item.state, item.last_error = "quarantined", reason
+            self.update(item)
+
+    def set_aside(self, item_id: str, reason: str, clerk: str) -> OutboxItem:
+        """The clerk decided a quarantined record will not be sent: archived with the
+        reason and who decided, never deleted."""
+        with self.mutex:
+            item = self.pending[item_id]
+            item.state = "set_aside"
+            item.last_error = f"{item.last_error}；已搁置（{clerk}，{self._now()}）：{reason}"
+            day_dir = self.directory / "archive" / self._now()[:10]
+            day_dir.mkdir(exist_ok=True)
+            chunk_path, docs = self._open_chunk(day_dir)
+            docs.append(item.meta())
+            AtomicJSONStorage(chunk_path).write({"_default": {str(i + 1): d for i, d in enumerate(docs)}})
+            self._pending_path(item).unlink(missing_ok=True)
+            self.pending.pop(item.id, None)
+            fsync_dir(self.directory / "pending")
+            return item
+
     def items(self, *states: str) -> list[OutboxItem]:
-        with self._mutex:
+        with self.mutex:
             found = [i for i in self.pending.values() if not states or i.state in states]
         return sorted(found, key=lambda i: (i.created_at, i.id))
 
     def is_acknowledged(self, item_id: str) -> bool:
-        with self._mutex:
+        with self.mutex:
             return item_id not in self.pending  # unknown ids are treated as delivered elsewhere
 
     def acknowledge(self, acks: list[tuple[OutboxItem, str, str]]) -> None:
@@ -190,8 +254,8 @@ class LocalStore:
         pending files. (item, receipt id, content hash) for each."""
         if not acks:
             return
-        with self._mutex:
-            now = _now()
+        with self.mutex:
+            now = self._now()
             for item, receipt, digest in acks:
                 item.state, item.receipt_id, item.content_hash, item.acknowledged_at = (
                     "acknowledged", receipt, digest, now)
@@ -215,16 +279,30 @@ class LocalStore:
     def _open_chunk(self, day_dir: Path) -> tuple[Path, list[dict[str, Any]]]:
         chunks = sorted(day_dir.glob("*.json"))
         if chunks:
-            docs = list(TinyDB(chunks[-1], storage=AtomicJSONStorage).all())
-            if len(docs) < ARCHIVE_CHUNK:
-                return chunks[-1], [dict(d) for d in docs]
-        return day_dir / f"{len(chunks) + 1:04d}.json", []
+            docs = self._chunk_docs(chunks[-1])
+            if len(docs) < ARCHIVE_CHUNK and chunks[-1].exists():
+                return chunks[-1], docs
+        # Never reuse the name of a chunk that was set aside: a new, higher number.
+        used = [int(p.name[:4]) for p in day_dir.iterdir() if p.name[:4].isdigit()]
+        return day_dir / f"{max(used, default=0) + 1:04d}.json", []
 
     def archived(self, day: str) -> list[OutboxItem]:
         out = []
         for chunk in sorted((self.directory / "archive" / day).glob("*.json")):
-            out.extend(OutboxItem(**d) for d in TinyDB(chunk, storage=AtomicJSONStorage).all())
+            for doc in self._chunk_docs(chunk):
+                try:
+                    out.append(OutboxItem(**doc))
+                except TypeError as exc:
+                    self.problems.append(f"归档 {chunk.name} 中有一条记录格式错误（{exc}），已跳过")
         return out
+
+    def case_refs(self, day: date) -> list[str]:
+        """Case numbers of local cases that may carry `day` (pending, and archived since)."""
+        refs = [i.ref for i in self.items() if i.kind == "case"]
+        for day_dir in (self.directory / "archive").glob("*"):
+            if day_dir.name >= day.isoformat():
+                refs += [i.ref for i in self.archived(day_dir.name) if i.kind == "case"]
+        return refs
 
     def find_case(self, case_number: str) -> tuple[OutboxItem, dict[str, Any]] | None:
         """A case by number, pending or archived (the number carries its day)."""
@@ -244,7 +322,7 @@ class LocalStore:
 
     def purge(self, retention_days: int, today: date | None = None) -> int:
         """Drop archived (acknowledged) records older than the retention period."""
-        cutoff = (today or date.today()) - timedelta(days=retention_days)
+        cutoff = (today or self.clock.today()) - timedelta(days=retention_days)
         removed = 0
         for day_dir in (self.directory / "archive").glob("*"):
             try:
@@ -271,28 +349,30 @@ class LocalStore:
     def _set(self, key: str, value: Any) -> None:
         self.state.upsert({"key": key, "value": value}, Query().key == key)
 
-    def next_sequence(self, window: int, day: date) -> int:
-        """Per window per day; durable before it is used, so a number is never reused."""
-        with self._mutex:
-            key = f"seq:{window}:{day.isoformat()}"
-            value = int(self._get(key, 0)) + 1
-            self._set(key, value)
-            return value
-
     def get_state(self, key: str, default: Any = None) -> Any:
-        with self._mutex:
+        with self.mutex:
             return self._get(key, default)
 
     def set_state(self, key: str, value: Any) -> None:
-        with self._mutex:
+        with self.mutex:
             self._set(key, value)
 
     # --- drafts ---------------------------------------------------------------------------------
 
-    def save_draft(self, case_id: str, draft: dict[str, Any]) -> None:
+    def save_draft(self, case_id: str, draft: dict[str, Any], version: int = 0) -> bool:
+        """Writes the draft unless a newer version was already written (drafts are saved
+        from worker threads that may finish out of order). False when skipped."""
         sealed = self.sealer.seal(draft, case_id)
-        AtomicJSONStorage(self.directory / "drafts" / f"{case_id}.json").write(
-            {"_default": {"1": {"case_id": case_id, "saved_at": _now(), "sealed": sealed}}})
+        payload = json.dumps({"_default": {"1": {"case_id": case_id, "saved_at": self._now(), "sealed": sealed}}},
+                             ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        with self.mutex:
+            if version and version < self._draft_versions.get(case_id, 0):
+                return False
+            if case_id in self._dropped_drafts:
+                return False  # submitted or deleted meanwhile: never resurrect it
+            self._draft_versions[case_id] = version
+            atomic_write_bytes(self.directory / "drafts" / f"{case_id}.json", payload)
+            return True
 
     def drafts(self) -> list[tuple[str, dict[str, Any]]]:
         out = []
@@ -302,12 +382,18 @@ class LocalStore:
             except CorruptFileSetAside as exc:
                 self.problems.append(str(exc))
                 continue
-            if docs:
+            if not docs:
+                continue
+            try:
                 out.append((docs[0]["case_id"], self.sealer.open(docs[0]["sealed"], docs[0]["case_id"])))
+            except (KeyError, TypeError, SealBroken) as exc:
+                self._set_aside(path, f"草稿无法打开（{exc}）")
         return out
 
     def drop_draft(self, case_id: str) -> None:
-        (self.directory / "drafts" / f"{case_id}.json").unlink(missing_ok=True)
+        with self.mutex:
+            self._dropped_drafts.add(case_id)
+            (self.directory / "drafts" / f"{case_id}.json").unlink(missing_ok=True)
 
     # --- print journal (printers.journal.JournalStore) -------------------------------------------
 
@@ -315,7 +401,7 @@ class LocalStore:
         return TinyDB(self.directory / "journal" / f"{day}.json", storage=AtomicJSONStorage)
 
     def save_job(self, job: dict[str, Any]) -> None:
-        with self._mutex:
+        with self.mutex:
             sealed = {**{k: v for k, v in job.items() if k != "source"},
                       "source_sealed": self.sealer.seal(job.get("source", {}), job["job_id"])}
             self._journal(job["created_at"][:10]).upsert(sealed, Query().job_id == job["job_id"])
@@ -327,12 +413,21 @@ class LocalStore:
         return None
 
     def all_jobs(self) -> list[dict[str, Any]]:
-        with self._mutex:
+        with self.mutex:
             jobs = []
             for path in sorted((self.directory / "journal").glob("*.json")):
-                for doc in TinyDB(path, storage=AtomicJSONStorage).all():
+                try:
+                    docs = TinyDB(path, storage=AtomicJSONStorage).all()
+                except CorruptFileSetAside as exc:
+                    self.problems.append(str(exc))
+                    continue
+                for doc in docs:
                     job = dict(doc)
-                    job["source"] = self.sealer.open(job.pop("source_sealed"), job["job_id"])
+                    try:
+                        job["source"] = self.sealer.open(job.pop("source_sealed"), job["job_id"])
+                    except (KeyError, SealBroken) as exc:
+                        self.problems.append(f"打印日志 {path.name} 中一条记录无法打开（{exc}），已跳过")
+                        continue
                     jobs.append(job)
             return jobs
 
@@ -347,6 +442,7 @@ def status_summary(store: LocalStore) -> dict[str, Any]:
         "sync": store.get_state("sync", {}),
         "alerts": store.get_state("alerts", []),
         "problems": list(store.problems),
+        "purge": store.get_state("purge", {}),
     }
 
 

@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from offline.crypto import SealBroken
 from offline.store import LocalStore, OutboxItem
-from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from window_tui.client import LoginRequired, PlatformClient, PlatformRejected, PlatformUnavailable
 
 RETRYABLE = (408, 429)
+log = logging.getLogger("window_tui.sync")
+IdleTask = Callable[[PlatformClient], Awaitable[None]]
 
 
 @dataclass
@@ -50,10 +55,6 @@ class Backoff:
         self.failures = 0
 
 
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
 @dataclass
 class SyncEngine:
     store: LocalStore
@@ -64,8 +65,12 @@ class SyncEngine:
     parallel: int = 2
     on_change: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None
     verify: bool = True
+    idle_tasks: list[IdleTask] = field(default_factory=list)  # e.g. topping up case-number blocks
     _wake: asyncio.Event | None = None
     _stopped: bool = False
+
+    def _now(self) -> str:
+        return self.store.clock.now().isoformat(timespec="seconds")
 
     # --- state the console shows -----------------------------------------------------------
 
@@ -96,10 +101,26 @@ class SyncEngine:
     async def run(self) -> None:
         self._wake = asyncio.Event()
         while not self._stopped:
-            delay = await self.sync_once()
+            try:
+                delay = await self.sync_once()
+            except LoginRequired as exc:
+                # Only the clerk can fix this; keep the records and wait to be woken.
+                delay = self.backoff.cap
+                self._record(online=True, login_required=exc.message, last_error=exc.message,
+                             last_error_at=self._now(), retry_in=0)
+            except Exception as exc:  # a pass that failed (full disk, a bug): say it, retry later
+                log.exception("sync pass failed")
+                delay = self.backoff.next_delay()
+                self._record_failure(f"同步出错：{type(exc).__name__}: {exc}", delay)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def _record_failure(self, message: str, delay: float) -> None:
+        try:
+            self._record(last_error=message, last_error_at=self._now(), retry_in=round(delay, 1))
+        except Exception:  # the state file itself cannot be written (full disk): log only
+            log.exception("sync state could not be recorded: %s", message)
 
     async def sync_once(self) -> float:
         """One pass over the outbox; returns how long to wait before the next.
@@ -111,22 +132,24 @@ class SyncEngine:
             batches = self._next_batches()
             if not batches:
                 await self._retry_verifications()
+                await self._run_idle_tasks()
                 return self.idle_interval
             outcomes = await asyncio.gather(*(self._send(b) for b in batches), return_exceptions=True)
             errors = [o for o in outcomes if isinstance(o, BaseException)]
             for error in errors:
-                if not isinstance(error, PlatformUnavailable | PlatformRejected):
+                if isinstance(error, LoginRequired) or not isinstance(error, PlatformUnavailable | PlatformRejected):
                     raise error
             unavailable = [e for e in errors if isinstance(e, PlatformUnavailable)]
             if unavailable:
                 retry_after = max((e.retry_after or 0 for e in unavailable), default=0) or None
                 delay = self.backoff.next_delay(retry_after)
-                self._record(online=False, last_error=unavailable[0].message, last_error_at=_now(),
+                self._record(online=False, last_error=unavailable[0].message, last_error_at=self._now(),
                              retry_in=round(delay, 1))
                 return delay
-            if errors:  # the whole batch refused (e.g. login expired)
+            if errors:  # the whole batch refused
                 delay = self.backoff.next_delay()
-                self._record(online=True, last_error=errors[0].message, last_error_at=_now(), retry_in=round(delay, 1))
+                self._record(online=True, last_error=errors[0].message, last_error_at=self._now(),
+                             retry_in=round(delay, 1))
                 return delay
             self.backoff.reset()
             if self._stopped:
@@ -142,13 +165,35 @@ class SyncEngine:
                 break
         return [ready[i:i + self.batch_size] for i in range(0, len(ready), self.batch_size)]
 
+    async def _run_idle_tasks(self) -> None:
+        for task in self.idle_tasks:
+            try:
+                await task(self.client)
+            except LoginRequired:
+                raise
+            except PlatformUnavailable as exc:
+                self._record(online=False, last_error=exc.message, last_error_at=self._now())
+                return
+            except PlatformRejected as exc:
+                self._record(last_error=exc.message, last_error_at=self._now())
+
     async def _send(self, batch: list[OutboxItem]) -> None:
         bodies = {}
+        readable = []
         for item in batch:
             # In memory only: after a crash the item is simply sent again, which the
             # platform answers idempotently. Failures below are written durably.
-            item.state, item.attempts, item.last_attempt_at = "sent", item.attempts + 1, _now()
-            bodies[item.id] = self.store.body(item)
+            item.state, item.attempts, item.last_attempt_at = "sent", item.attempts + 1, self._now()
+            try:
+                bodies[item.id] = self.store.body(item)
+            except (SealBroken, ValueError, TypeError) as exc:
+                # One unreadable record must not hold back the others: the clerk sees it.
+                self.store.quarantine(item, f"本机记录无法读取：{exc}")
+                continue
+            readable.append(item)
+        batch = readable
+        if not batch:
+            return
         try:
             results = await self.client.batch([{"kind": i.kind, "id": i.id, "body": bodies[i.id]} for i in batch])
         except (PlatformUnavailable, PlatformRejected) as exc:
@@ -183,7 +228,7 @@ class SyncEngine:
                 item.errors = dict(result.get("errors", {}))
                 self.store.update(item)
         self.store.acknowledge(acks)
-        self._record(online=True, last_success_at=_now(), last_error="", retry_in=0)
+        self._record(online=True, last_success_at=self._now(), last_error="", login_required="", retry_in=0)
         if self.verify:
             for item, _, _ in acks:
                 if item.kind == "case":
@@ -204,7 +249,8 @@ class SyncEngine:
     async def _stored_version(self, item: OutboxItem) -> dict[str, Any] | None:
         try:
             found = await self.client.get_case(item.id)
-        except (PlatformUnavailable, PlatformRejected):
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            log.warning("stored version of %s not fetched: %s", item.id, exc.message)
             return None
         return found["body"] if found else None
 
@@ -239,7 +285,7 @@ class SyncEngine:
         for field_id, (typed, registry) in mismatches.items():
             alerts.append({"case_number": case["case_number"], "field": field_id,
                            "label": form.field(field_id).label, "typed": typed, "registry": registry,
-                           "at": _now()})
+                           "at": self._now()})
         if mismatches:
             self.store.set_state("alerts", alerts)
         self._record(last_verified=len(verified), last_mismatches=len(mismatches))
@@ -247,25 +293,42 @@ class SyncEngine:
 
 class SyncThread:
     """Runs a SyncEngine in its own thread and event loop, so its store writes
-    (fsync) never block a user interface."""
+    (fsync) never block a user interface. Supervised: if the engine's loop dies
+    it is logged, reported through the engine's status, and restarted with backoff."""
 
-    def __init__(self, engine: SyncEngine) -> None:
-        import threading
-
+    def __init__(self, engine: SyncEngine, restart_initial: float = 1.0, restart_cap: float = 60.0) -> None:
         self.engine = engine
+        self.restarts = 0
+        self._restart = Backoff(initial=restart_initial, cap=restart_cap)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+        self._stop_requested = threading.Event()
 
     def start(self) -> SyncThread:
         self._thread.start()
         return self
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        loop.run_until_complete(self.engine.run())
-        loop.run_until_complete(self.engine.client.aclose())
-        loop.close()
+        while not self._stop_requested.is_set():
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.engine.run())
+                loop.run_until_complete(self.engine.client.aclose())
+                return
+            except Exception as exc:  # supervised: report, wait, start again
+                self.restarts += 1
+                delay = self._restart.next_delay()
+                log.exception("sync thread crashed; restart %d in %.1f s", self.restarts, delay)
+                self.engine._record_failure(f"同步线程异常已重启（第 {self.restarts} 次）：{exc}", delay)
+                self._stop_requested.wait(delay)
+            finally:
+                self._loop = None
+                loop.close()
 
     def _call(self, fn: Callable[[], None]) -> None:
         loop = self._loop
@@ -276,6 +339,8 @@ class SyncThread:
         self._call(self.engine.wake)
 
     def stop(self) -> None:
+        self._stop_requested.set()
+        self.engine._stopped = True
         self._call(self.engine.stop)
         if self._thread.is_alive():
             self._thread.join(timeout=5)

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+STATE_WORDS = {"sent": "已打印", "unconfirmed": "已发送，未确认", "preview": "预览（未打印）", "failed": "打印失败",
+               "pending": "待打印"}
+
 
 @dataclass
 class PrintJob:
@@ -20,9 +23,10 @@ class PrintJob:
     source: dict[str, Any]  # the data the template was built from (for reprints)
     data_b64: str
     printer: str
-    state: str = "pending"  # pending | sent | failed
+    state: str = "pending"  # pending | sent (confirmed) | unconfirmed | preview | failed
     attempts: int = 0
     error: str = ""
+    warning: str = ""  # e.g. paper near end, or sent without confirmation
     created_at: str = field(default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds"))
     sent_at: str = ""
     reprint_of: str = ""

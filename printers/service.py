@@ -50,7 +50,7 @@ class PrintService:
 
     def retry(self, job_id: str) -> PrintJob:
         job = self.job(job_id)
-        if job.state == "sent":
+        if job.state in ("sent", "unconfirmed"):
             raise AlreadyPrinted(f"{job.ref} 的单据已成功打印；如需再打一份请使用“补打”")
         return self._send(job)
 
@@ -69,15 +69,28 @@ class PrintService:
         return [PrintJob.from_json(j) for j in self.journal.all_jobs() if j["state"] == "failed"]
 
     def _send(self, job: PrintJob) -> PrintJob:
+        """The job's state says only what is known: `sent` when the printer answered the
+        status query ready and took the whole job; `unconfirmed` when it took the bytes
+        but never answered the status query; `preview` when no printer is attached."""
         job.attempts += 1
+        job.warning = ""
         try:
-            self.connection.print_job(job.data)
+            status = self.connection.print_job(job.data)
         except PrinterNotReady as exc:
             job.state, job.error = "failed", exc.status.message
         except PrinterSendError as exc:
             job.state, job.error = "failed", str(exc)
         else:
-            job.state, job.error = "sent", ""
+            job.error = ""
+            if status.kind == "preview":
+                job.state = "preview"
+            elif status.kind in ("ok", "paper_near_end"):
+                job.state = "sent"
+            else:
+                job.state = "unconfirmed"
+                job.warning = f"{status.message}：已发送但打印机未确认，请查看是否出纸"
+            if status.kind == "paper_near_end":
+                job.warning = status.message
             job.sent_at = datetime.now().astimezone().isoformat(timespec="seconds")
         self.journal.save_job(job.to_json())
         return job

@@ -77,13 +77,33 @@ def test_archive_moves_in_batches_and_purges_after_retention(tmp_path: Path) -> 
     store.close()
 
 
-def test_case_numbers_never_repeat_across_restarts(tmp_path: Path) -> None:
+def test_case_numbers_come_only_from_leased_blocks_and_never_repeat(tmp_path: Path) -> None:
+    from offline.numbers import CaseNumbers, NoCaseNumber
+
+    day = date(2026, 11, 20)
     store = open_store(tmp_path)
-    assert [store.next_sequence(5, date(2026, 11, 20)) for _ in range(3)] == [1, 2, 3]
+    numbers = CaseNumbers(store, 5)
+    with pytest.raises(NoCaseNumber, match="编号由中心平台按窗口分配"):
+        numbers.take(day)  # nothing leased: no number is made up
+    numbers.add_blocks([{"day": "2026-11-20", "first": 1, "last": 3}, {"day": "2026-11-20", "first": 51, "last": 52},
+                        {"day": "2026-11-21", "first": 1, "last": 2}], today=day)
+    assert [numbers.take(day) for _ in range(3)] == [1, 2, 3]
     store.close()
     store = open_store(tmp_path)
-    assert store.next_sequence(5, date(2026, 11, 20)) == 4
-    assert store.next_sequence(5, date(2026, 11, 21)) == 1
+    numbers = CaseNumbers(store, 5)
+    assert numbers.take(day) == 51  # the next block, after a restart
+    assert numbers.take(date(2026, 11, 21)) == 1
+    store.enqueue("case", "c52", {"x": 1}, ref="370800-20261120-05-0052")
+    # state.json restored from an old backup: the blocks come back, but the outbox holds 0052
+    state = (tmp_path / "data" / "state.json")
+    store.close()
+    state.write_text('{"_default": {}}', encoding="utf-8")
+    store = open_store(tmp_path)
+    numbers = CaseNumbers(store, 5)
+    with pytest.raises(NoCaseNumber):
+        numbers.take(day)  # state lost: the blocks are gone, only a new lease gives numbers
+    numbers.add_blocks([{"day": "2026-11-20", "first": 51, "last": 60}], today=day)
+    assert numbers.take(day) == 53  # above every number in the local outbox
     store.close()
 
 

@@ -37,7 +37,7 @@ async def test_delivers_once_keeps_receipt_and_quarantines_without_blocking(hall
     assert [i.id for i in store.items()] == [bad["case_id"]]
     quarantined = store.items("quarantined")[0]
     assert "bank.card_no" in quarantined.errors and "校验" in quarantined.last_error + str(quarantined.errors)
-    archived = store.archived(datetime.now().astimezone().date().isoformat())
+    archived = store.archived(store.clock.today().isoformat())
     assert {i.id for i in archived} == {c["case_id"] for c in good} | {"rating-of-1"}
     assert all(i.receipt_id.startswith("R") and len(i.content_hash) == 64 for i in archived)
     # The clerk corrects the quarantined case and resubmits it.

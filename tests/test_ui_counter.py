@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from tests.conftest import START, Hall
-from tests.ui_helpers import make_app, screen_text, wait_for
+from tests.ui_helpers import noticed, make_app, screen_text, wait_for
 from window_tui.domain.catalog import default_catalog
 from window_tui.domain.efficiency import typical_form
 from window_tui.domain.synthetic import generate_registry
@@ -62,8 +62,9 @@ async def type_into(pilot, app, field_id: str, value: str) -> None:  # noqa: ANN
     else:
         widget.focus()
         await pilot.pause()
-        if len(value) <= 20:
+        if len(value) <= 20 and all(ch.isalnum() or ch in ".-" for ch in value):
             await pilot.press(*value)  # real keystrokes for the numbers a clerk types
+            assert widget.value == value, f"keys lost: typed {value!r}, field holds {widget.value!r}"
         else:
             widget.value = value
     await pilot.pause()
@@ -125,7 +126,10 @@ async def test_whole_case_online(make_hall, tmp_path: Path, bundle: str) -> None
         assert case["case_number"] in text and "已受理" in text
         await pilot.press("p")
         await wait_for(pilot, lambda: bool(session.store.all_jobs()))
-        assert session.store.all_jobs()[0]["state"] == "sent"
+        # The preview printer prints nothing: the words say so, and no print goes to the platform.
+        assert session.store.all_jobs()[0]["state"] == "preview"
+        await wait_for(pilot, lambda: noticed(app, "预览（未打印）"))
+        assert not any(i.kind == "print" for i in session.store.items())
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("f")

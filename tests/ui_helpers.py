@@ -7,18 +7,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from offline.store import LocalStore
-from tests.conftest import Hall
+from tests.conftest import START, Hall
+from window_tui.clock import Clock, FixedClock
 from window_tui.config import Config
 from window_tui.session import CounterSession
 from window_tui.ui.app import CounterApp
 
 
 def make_app(hall_url: str, tmp_path: Path, window: int = 5, printer: str = "preview",
-             password: str = "") -> tuple[CounterApp, CounterSession]:
+             password: str = "", clock: Clock | None = None) -> tuple[CounterApp, CounterSession]:
+    """The console against a platform; the counter reads the same hall day as the test
+    platform (FixedClock at START) unless a clock is given."""
     config = Config()
     config.hall.progress_url = hall_url + "/p/"
-    store = LocalStore(tmp_path / "store", tmp_path / "store.key")
-    session = CounterSession(config=config, store=store, server=hall_url, window=window, printer_url=printer)
+    clock = clock or FixedClock(at=START)
+    store = LocalStore(tmp_path / "store", tmp_path / "store.key", clock=clock)
+    session = CounterSession(config=config, store=store, server=hall_url, window=window, printer_url=printer,
+                             clock=clock)
     app = CounterApp(session, clerk=str(1000 + window), password=password or f"demo{1000 + window}")
     return app, session
 
@@ -44,4 +49,9 @@ def screen_text(app: CounterApp) -> str:
     return console.export_text()
 
 
-__all__ = ["Hall", "make_app", "wait_for", "screen_text"]
+def noticed(app: CounterApp, text: str) -> bool:
+    """Whether a toast containing `text` was shown (Pilot runs without drawing toasts)."""
+    return any(text in notice for notice in app.notices)
+
+
+__all__ = ["Hall", "make_app", "wait_for", "screen_text", "noticed"]

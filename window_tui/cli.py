@@ -76,6 +76,7 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--persons", type=int, default=10_000, help="演示共享数据的人口数")
     serve.add_argument("--windows", type=int, default=8, help="演示窗口数")
     serve.add_argument("--hall-name", default="", help="大厅名称")
+    serve.add_argument("--workers", type=int, default=1, help="进程数（共享同一数据库；默认 1）")
     serve.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_serve"))
 
     admin = sub.add_parser("admin", help="管理业务、窗口、人员与设备令牌")

@@ -13,11 +13,14 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from window_tui.domain.shared import LookupKey, SharedRecord
+
+if TYPE_CHECKING:
+    from window_tui.shift_login import ShiftLogin
 
 API = "/api/v1"
 
@@ -38,6 +41,11 @@ class PlatformUnavailable(PlatformError):
 
 class PlatformRejected(PlatformError):
     """The platform refused; `message` is for the clerk."""
+
+
+class LoginRequired(PlatformRejected):
+    """The platform refused the shift's credentials (password changed, account locked,
+    window taken): only the clerk can log in again."""
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -65,9 +73,14 @@ class StreamEvent:
 
 @dataclass
 class PlatformClient:
+    """One HTTP client. With `auth` (the counter's ShiftLogin) every request carries the
+    shift's current token, logs in when there is none yet (after an offline login) and
+    logs in again once on a 401; without it, `token` is used as it is (devices)."""
+
     base_url: str
     token: str = ""
     timeout: float = 5.0
+    auth: ShiftLogin | None = None
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
 
     def _http(self) -> httpx.AsyncClient:
@@ -84,19 +97,34 @@ class PlatformClient:
             await self._client.aclose()
             self._client = None
 
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    def _headers(self, extra: dict[str, str] | None = None, token: str | None = None) -> dict[str, str]:
+        token = self.token if token is None else token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         return {**headers, **(extra or {})}
 
-    async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
+    async def _token(self) -> str | None:
+        """The shift's token, logging in first if there is none yet; None without auth."""
+        if self.auth is None:
+            return None
+        return self.auth.token or await self.auth.obtain(self, "")
+
+    async def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
+        headers = self._headers(kwargs.pop("headers", None), token)
         try:
-            response = await self._http().request(method, API + path, json=json_body, params=params,
-                                                   headers=self._headers(headers))
+            return await self._http().request(method, API + path, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:
             raise PlatformUnavailable("连接中心平台超时") from exc
         except httpx.TransportError as exc:
             raise PlatformUnavailable(f"无法连接中心平台：{type(exc).__name__}") from exc
+
+    async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
+        token = await self._token()
+        response = await self._send(method, path, token, json=json_body, params=params, headers=headers)
+        if response.status_code == 401 and self.auth is not None and token:
+            # Expired or revoked: the shift logs in again once, then the request is repeated.
+            token = await self.auth.obtain(self, token)
+            response = await self._send(method, path, token, json=json_body, params=params, headers=headers)
         if response.status_code in ok or response.is_success or response.status_code == 304:
             return response
         payload = _json(response)
@@ -108,9 +136,19 @@ class PlatformClient:
 
     # --- accounts -------------------------------------------------------------------------
 
-    async def login(self, clerk: str, password: str, window: int | None) -> dict[str, Any]:
-        response = await self.request("POST", "/auth/login",
-                                      json_body={"clerk": clerk, "password": password, "window": window})
+    async def login(self, clerk: str, password: str, window: int | None, device: str = "") -> dict[str, Any]:
+        """POST /auth/login without any token; sets `token` (the counter's ShiftLogin keeps its own)."""
+        body: dict[str, Any] = {"clerk": clerk, "password": password, "window": window}
+        if device:
+            body["device"] = device
+        response = await self._send("POST", "/auth/login", "", json=body)
+        if not response.is_success:
+            payload = _json(response)
+            detail = str(payload.get("detail", "")) or f"HTTP {response.status_code}"
+            if response.status_code >= 500 or response.status_code in (408, 429):
+                raise PlatformUnavailable(f"中心平台暂时不可用：{detail}", response.status_code, payload,
+                                          parse_retry_after(response.headers.get("Retry-After")))
+            raise PlatformRejected(detail, response.status_code, payload)
         data = response.json()
         self.token = data["token"]
         return data
@@ -138,6 +176,11 @@ class PlatformClient:
     async def window_action(self, window: int, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """call-next, call, recall, no-show, start, finish, transfer, pause, resume."""
         return (await self.request("POST", f"/windows/{window}/{action}", json_body=body or {})).json()
+
+    async def lease_case_numbers(self, window: int, days: int = 7, size: int = 50) -> list[dict[str, Any]]:
+        """Blocks of case numbers for this window, today and the next days (see offline.numbers)."""
+        response = await self.request("POST", f"/windows/{window}/case-numbers", json_body={"days": days, "size": size})
+        return response.json()["blocks"]
 
     async def window_state(self, window: int) -> dict[str, Any]:
         return (await self.request("GET", f"/windows/{window}/state")).json()
@@ -186,10 +229,13 @@ class PlatformClient:
 
     # --- event stream -------------------------------------------------------------------
 
-    async def events(self, last_event_id: int = 0, read_timeout: float = 30.0) -> AsyncIterator[StreamEvent]:
+    async def events(self, last_event_id: int = 0, read_timeout: float = 30.0,
+                     announce_open: bool = False) -> AsyncIterator[StreamEvent]:
         """Server-sent events after `last_event_id`. Ends (raises) when the connection drops;
-        the caller reconnects with the last id it saw."""
-        headers = self._headers({"Last-Event-ID": str(last_event_id), "Accept": "text/event-stream"})
+        the caller reconnects with the last id it saw. With `announce_open`, a StreamEvent
+        of kind "open" (id 0) comes first, as soon as the platform accepted the stream."""
+        token = await self._token()
+        headers = self._headers({"Last-Event-ID": str(last_event_id), "Accept": "text/event-stream"}, token)
         timeout = httpx.Timeout(read_timeout, connect=2.0)
         try:
             async with self._http().stream("GET", API + "/events/stream", headers=headers,
@@ -197,7 +243,15 @@ class PlatformClient:
                 if response.status_code != 200:
                     await response.aread()
                     payload = _json(response)
-                    raise PlatformRejected(str(payload.get("detail", response.status_code)), response.status_code)
+                    detail = str(payload.get("detail", "")) or f"HTTP {response.status_code}"
+                    if response.status_code == 401 and self.auth is not None and token:
+                        await self.auth.obtain(self, token)  # the follower reconnects with the new token
+                        raise PlatformUnavailable("登录已更新，重新连接事件流")
+                    if response.status_code >= 500 or response.status_code in (408, 429):
+                        raise PlatformUnavailable(f"事件流暂时不可用：{detail}", response.status_code)
+                    raise PlatformRejected(detail, response.status_code)
+                if announce_open:
+                    yield StreamEvent(0, "open", {})
                 event_id, kind, data = None, "message", []
                 async for line in response.aiter_lines():
                     if line == "":

@@ -45,6 +45,7 @@ class HallConfig:
     progress_url: str = "http://127.0.0.1:8700/p/"  # receipt QR: progress lookup by case number
     rating_followup_workdays: int = 5  # 差评 follow-up deadline (domain notes §6)
     calendar_file: str = ""  # TOML override for working days; empty = config dir/holidays.toml
+    timezone: str = "Asia/Shanghai"  # the hall clock: case numbers, dates, daily numbering
 
 
 @dataclass
@@ -102,6 +103,12 @@ class Config:
             return Path(self.hall.calendar_file)
         return config_path().parent / "holidays.toml"
 
+    def clock(self) -> Any:
+        """The hall clock (window_tui.clock.Clock) in the configured time zone."""
+        from window_tui.clock import Clock, hall_zone
+
+        return Clock(tz=hall_zone(self.hall.timezone))
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -138,6 +145,12 @@ def load_config(path: Path | None = None) -> Config:
             config.theme = str(value)
         else:
             raise ConfigError(f"{path}: 未知的配置项 {key!r}")
+    from window_tui.clock import hall_zone
+
+    try:
+        hall_zone(config.hall.timezone)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [hall].timezone：{exc}") from exc
     return config
 
 

@@ -9,21 +9,30 @@ sockets) from thread workers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
+import logging
 import os
+import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from window_tui.client import LoginRequired, PlatformClient, PlatformRejected, PlatformUnavailable
+from window_tui.clock import Clock
 from window_tui.config import Config
-from window_tui.domain.case import Case, build_case, format_case_number
+from window_tui.domain.case import Case, CaseError, build_case, format_case_number
 from window_tui.domain.catalog import Catalog, default_catalog
 from window_tui.domain.prefill import FormData
 from window_tui.domain.shared import LookupKey, SharedRecord
 from window_tui.domain.workdays import WorkCalendar
+from window_tui.shift_login import ShiftLogin
+
+log = logging.getLogger("window_tui.session")
 
 if TYPE_CHECKING:
     from offline.store import LocalStore
@@ -53,30 +62,57 @@ class CounterSession:
     client: PlatformClient = field(init=False)
     catalog: Catalog = field(default_factory=default_catalog)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    clock: Clock = field(default=None)  # type: ignore[assignment]  # the hall clock; from config when not given
     clerk: Clerk | None = None
+    auth: ShiftLogin | None = None
     demo_hint: str = ""  # sample numbers shown by `window-tui demo`
+    # Called (from any thread) when the shift's login changes: online again, or refused.
+    on_login_change: Callable[[ShiftLogin], None] | None = None
     _printer: PrintService | None = None
     _sync: SyncThread | None = None
 
     def __post_init__(self) -> None:
-        self.client = PlatformClient(self.server)
+        from offline.numbers import CaseNumbers
 
-    # --- login ------------------------------------------------------------------------------
+        self.clock = self.clock or self.config.clock()
+        self.client = PlatformClient(self.server)
+        self.numbers = CaseNumbers(self.store, self.window)
+        self._take_lock = threading.Lock()
+
+    # --- login: the session is the one owner of credentials and token ------------------------
+
+    def device_id(self) -> str:
+        """This counter installation (its store); the platform binds a window to it."""
+        device = self.store.get_state("device_id")
+        if not device:
+            device = uuid.uuid4().hex
+            self.store.set_state("device_id", device)
+        return str(device)
 
     async def login(self, number: str, password: str) -> Clerk:
-        """Online when the platform answers; offline for a clerk who logged in here before."""
+        """Online when the platform answers; offline for a clerk who logged in here before.
+        After an offline login the shift logs in online by itself once the platform answers."""
+        device = await asyncio.to_thread(self.device_id)
+        auth = ShiftLogin(number, password, self.window, device, on_change=self._login_changed)
+        self.client.auth = auth
         try:
-            answer = await self.client.login(number, password, self.window)
+            answer_token = await auth.obtain(self.client, "")
         except PlatformUnavailable as exc:
-            return await asyncio.to_thread(self._offline_login, number, password, exc.message)
+            clerk = await asyncio.to_thread(self._offline_login, number, password, exc.message)
+            self.auth = auth
+            return clerk
         except PlatformRejected as exc:
-            raise LoginError(exc.message) from exc
-        name = answer["clerk"]["name"]
+            self.client.auth = None
+            raise LoginError(exc.message.removeprefix("平台要求重新登录：")) from exc
+        del answer_token
+        self.auth = auth
+        name = auth.clerk_name or number
         salt = os.urandom(16)
         verifier = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1).hex()
         await asyncio.to_thread(self.store.set_state, f"verifier:{number}",
                                 {"name": name, "salt": salt.hex(), "verifier": verifier})
         self.clerk = Clerk(number, name)
+        await self.top_up_numbers(self.client)
         return self.clerk
 
     def _offline_login(self, number: str, password: str, reason: str) -> Clerk:
@@ -88,6 +124,40 @@ class CounterSession:
             raise LoginError("工号或密码错误")
         self.clerk = Clerk(number, saved["name"], offline=True)
         return self.clerk
+
+    def _login_changed(self, auth: ShiftLogin, answer: dict[str, Any] | None) -> None:
+        if answer is not None and self.clerk is not None and self.clerk.offline:
+            self.clerk.offline = False  # the platform answered: this shift is online now
+            log.info("automatic online login after offline login (clerk %s)", auth.clerk)
+        if self.on_login_change is not None:
+            self.on_login_change(auth)
+
+    async def relogin(self, password: str) -> None:
+        """The clerk typed the password again after the platform refused the old login."""
+        if self.auth is None:
+            raise LoginError("尚未登录")
+        self.auth.new_password(password)
+        try:
+            await self.auth.obtain(self.client, "")
+        except LoginRequired as exc:
+            raise LoginError(exc.message) from exc
+        self.wake_sync()
+
+    @property
+    def login_problem(self) -> str:
+        return self.auth.refused if self.auth is not None else ""
+
+    async def top_up_numbers(self, client: PlatformClient) -> None:
+        """Lease more case numbers when today's run low or a coming day has none."""
+        from offline.numbers import LEASE_DAYS, LEASE_SIZE, LOW_WATER
+
+        today = self.clock.today()
+        remaining = await asyncio.to_thread(self.numbers.remaining, today)
+        covered = await asyncio.to_thread(self.numbers.days_covered)
+        if remaining >= LOW_WATER and len(covered) >= LEASE_DAYS - 1:
+            return
+        blocks = await client.lease_case_numbers(self.window, LEASE_DAYS, LEASE_SIZE)
+        await asyncio.to_thread(self.numbers.add_blocks, blocks, today)
 
     # --- queue and shared data -------------------------------------------------------------
 
@@ -113,22 +183,92 @@ class CounterSession:
 
     def take_case(self, data: FormData, *, case_id: str, received: set[str], ticket: str = "",
                   optional: tuple[str, ...] = (), now: datetime | None = None) -> Case:
-        """Validate, number, and put the case durably in the outbox; then it is 已受理."""
+        """Validate, number, and put the case durably in the outbox; then it is 已受理.
+
+        Idempotent by case id: a second call for the same case (a double Ctrl+S, a retry
+        after an error) returns the case already taken, with its number; never a second."""
+        from offline.numbers import NoCaseNumber
+
         assert self.clerk is not None
-        now = now or datetime.now().astimezone()
-        seq = self.store.next_sequence(self.window, now.date())
-        case = build_case(
-            data, case_id=case_id, case_number=format_case_number(self.config.hall.code, now.date(), self.window, seq),
-            hall=self.config.hall.code, window=self.window, clerk=self.clerk.number, accepted_at=now,
-            calendar=self.calendar, received=received, ticket=ticket, optional_matters=optional,
-        )
-        self.store.enqueue("case", case.case_id, case.to_json(), ref=case.case_number)
-        self.store.drop_draft(case_id)
+        with self._take_lock:
+            existing = self._taken(case_id)
+            if existing is not None:
+                return existing
+            now = now or self.clock.now()
+            build = dict(case_id=case_id, hall=self.config.hall.code, window=self.window,
+                         clerk=self.clerk.number, accepted_at=now, calendar=self.calendar, received=received,
+                         ticket=ticket, optional_matters=optional)
+            # Validate before a number is spent: a refused form keeps no hole in the sequence.
+            build_case(data, case_number=format_case_number(self.config.hall.code, now.date(), self.window, 0), **build)
+            try:
+                seq = self.numbers.take(now.date())
+            except NoCaseNumber as exc:
+                raise CaseError(str(exc)) from exc
+            case = build_case(data, case_number=format_case_number(self.config.hall.code, now.date(), self.window, seq),
+                              **build)
+            try:
+                self.store.enqueue("case", case.case_id, case.to_json(), ref=case.case_number)
+            except OSError as exc:
+                raise CaseError(f"案件未能保存到本机（{exc.strerror or exc}），未受理：请检查磁盘空间后重新提交") from exc
+            self.store.drop_draft(case_id)
         self.wake_sync()
         return case
 
-    def save_draft(self, case_id: str, bundle: str, data: FormData, received: set[str]) -> None:
-        self.store.save_draft(case_id, {"bundle": bundle, "form": data.to_json(), "received": sorted(received)})
+    def _taken(self, case_id: str) -> Case | None:
+        item = self.store.pending.get(case_id)
+        if item is None or item.kind != "case":
+            return None
+        return Case.from_json(self.store.body(item))
+
+    def save_draft(self, case_id: str, bundle: str, form: dict[str, Any], received: set[str], version: int = 0,
+                   ticket: str = "") -> bool:
+        """`form` is a snapshot (FormData.to_json()) taken on the UI thread."""
+        return self.store.save_draft(case_id, {"bundle": bundle, "form": form, "received": sorted(received),
+                                               "ticket": ticket}, version)
+
+    @staticmethod
+    def snapshot(data: FormData) -> FormData:
+        """A private copy of the form's state for a worker thread (the clerk may keep
+        typing); the merged form definition is immutable and shared."""
+        return dataclasses.replace(data, entries=dict(data.entries), records=dict(data.records),
+                                   unreachable=set(data.unreachable), _memo=None)
+
+    def correct_case(self, original: dict[str, Any], data: FormData, received: set[str]) -> Case:
+        """A quarantined case corrected by the clerk: same id, same number, new content,
+        resubmitted (the platform's 409 rules apply); which fields changed, who and when
+        is recorded in an audit record that travels with it."""
+        assert self.clerk is not None
+        case = build_case(data, case_id=original["case_id"], case_number=original["case_number"],
+                          hall=original["hall"], window=original["window"], clerk=self.clerk.number,
+                          accepted_at=datetime.fromisoformat(original["accepted_at"]), calendar=self.calendar,
+                          received=received, ticket=original.get("ticket", ""),
+                          optional_matters=tuple(original.get("optional_matters", ())))
+        new = case.to_json()
+        changed = sorted(k for k in set(new["values"]) | set(original.get("values", {}))
+                         if new["values"].get(k, {}).get("value") != original.get("values", {}).get(k, {}).get("value"))
+        if set(received) != set(original.get("received", [])):
+            changed.append("materials.received")
+        with self._take_lock:
+            item = self.store.pending.get(case.case_id)
+            reason = item.last_error if item is not None else ""
+            self.store.replace_body(case.case_id, new)
+            self.store.enqueue("audit", uuid.uuid4().hex, {
+                "action": "correct_quarantined_case", "case_id": case.case_id, "case_number": case.case_number,
+                "clerk": self.clerk.number, "window": self.window, "at": self.clock.stamp(),
+                "fields_changed": changed, "quarantine_reason": reason}, ref=case.case_number,
+                depends_on=case.case_id)
+        self.wake_sync()
+        return case
+
+    def set_aside(self, item_id: str, reason: str) -> None:
+        """A quarantined record the clerk decided not to send, with the reason (archived, audited)."""
+        assert self.clerk is not None
+        item = self.store.set_aside(item_id, reason, self.clerk.number)
+        self.store.enqueue("audit", uuid.uuid4().hex, {
+            "action": "set_aside_quarantined", "record_id": item.id, "kind": item.kind, "ref": item.ref,
+            "clerk": self.clerk.number, "window": self.window, "at": self.clock.stamp(), "reason": reason},
+            ref=item.ref)
+        self.wake_sync()
 
     # --- printing (blocking) ---------------------------------------------------------------
 
@@ -154,15 +294,23 @@ class CounterSession:
 
     def print_case(self, case: dict[str, Any], template: str) -> PrintJob:
         job = self.printer.print(template, case, case["case_number"])
-        self.store.enqueue("print", job.job_id, {k: v for k, v in job.to_json().items() if k != "data_b64"},
-                           ref=case["case_number"])
-        self.wake_sync()
+        self._record_print(job, case["case_number"])
         return job
+
+    def _record_print(self, job: PrintJob, case_number: str) -> None:
+        """Only paper that reached a printer is reported to the platform: a preview or a
+        failed job is not a print."""
+        if job.state not in ("sent", "unconfirmed"):
+            return
+        self.store.enqueue("print", job.job_id, {k: v for k, v in job.to_json().items() if k != "data_b64"},
+                           ref=case_number)
+        self.wake_sync()
 
     def reprint_case(self, case: dict[str, Any], template: str, last_job: PrintJob | None = None) -> PrintJob:
         """补打: a deliberate copy, marked on the paper and recorded in the journal."""
         if last_job is None:
-            jobs = [j for j in self.store.all_jobs() if j["ref"] == case["case_number"] and j["state"] == "sent"]
+            jobs = [j for j in self.store.all_jobs()
+                    if j["ref"] == case["case_number"] and j["state"] in ("sent", "unconfirmed")]
             if jobs:
                 from printers.journal import PrintJob
 
@@ -171,10 +319,12 @@ class CounterSession:
             job = self.printer.reprint(last_job.job_id)
         else:
             job = self.printer.print(template, case, case["case_number"], reprint_of="(history)")
-        self.store.enqueue("print", job.job_id, {k: v for k, v in job.to_json().items() if k != "data_b64"},
-                           ref=case["case_number"])
-        self.wake_sync()
+        self._record_print(job, case["case_number"])
         return job
+
+    def printed_before(self, case_number: str) -> bool:
+        """Whether an original of this case's paper already reached a printer."""
+        return any(j["ref"] == case_number and j["state"] in ("sent", "unconfirmed") for j in self.store.all_jobs())
 
     def preview(self, case: dict[str, Any], template: str) -> list[str]:
         from printers.preview import preview_lines
@@ -188,13 +338,33 @@ class CounterSession:
     # --- sync in its own thread and event loop (its store writes must not block the UI) --------
 
     def start_sync(self, on_change: Any = None) -> None:
+        """The sync thread, with its own client sharing the shift's login (ShiftLogin)."""
         from offline.sync import Backoff, SyncEngine, SyncThread
 
-        engine = SyncEngine(self.store, PlatformClient(self.server, token=self.client.token),
+        engine = SyncEngine(self.store, PlatformClient(self.server, auth=self.auth),
                             batch_size=self.config.sync.batch_size,
                             backoff=Backoff(initial=self.config.sync.backoff_initial, cap=self.config.sync.backoff_cap),
-                            on_change=on_change)
+                            on_change=on_change, idle_tasks=[self.top_up_numbers, self._purge_task])
         self._sync = SyncThread(engine).start()
+
+    @property
+    def sync_thread(self) -> SyncThread | None:
+        return self._sync
+
+    def purge_if_due(self) -> int | None:
+        """Retention: archived records older than `retention_days`, once a day (at start and
+        then daily). Returns how many were removed, or None when not due."""
+        today = self.clock.today().isoformat()
+        last = self.store.get_state("purge") or {}
+        if last.get("day") == today:
+            return None
+        removed = self.store.purge(self.config.sync.retention_days, self.clock.today())
+        self.store.set_state("purge", {"day": today, "removed": removed, "at": self.clock.stamp(),
+                                       "retention_days": self.config.sync.retention_days})
+        return removed
+
+    async def _purge_task(self, _: PlatformClient) -> None:
+        await asyncio.to_thread(self.purge_if_due)
 
     def wake_sync(self) -> None:
         if self._sync is not None:
@@ -209,7 +379,11 @@ class CounterSession:
     def sync_status(self) -> dict[str, Any]:
         from offline.store import status_summary
 
-        return status_summary(self.store)
+        summary = status_summary(self.store)
+        summary["login_required"] = self.login_problem
+        summary["sync_alive"] = self._sync.alive if self._sync is not None else None
+        summary["sync_restarts"] = self._sync.restarts if self._sync is not None else 0
+        return summary
 
 
 def open_store(config: Config, data_directory: Path | None = None) -> LocalStore:
@@ -217,4 +391,4 @@ def open_store(config: Config, data_directory: Path | None = None) -> LocalStore
     from window_tui.config import config_path, data_dir
 
     directory = data_directory or data_dir() / "store"
-    return LocalStore(directory, config_path().parent / "store.key")
+    return LocalStore(directory, config_path().parent / "store.key", clock=config.clock())

@@ -3,6 +3,7 @@ public progress page for the receipt's QR code (/p/{case_number})."""
 
 
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from fastapi import Body, Depends, FastAPI, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-from window_tui.central import intake, registry_store, stats
+from window_tui.central import intake, numbering, registry_store, stats
 from window_tui.central.auth import AuthError, Principal, authenticate, login
 from window_tui.central.clock import Clock
 from window_tui.central.db import connect, transaction
@@ -25,6 +26,7 @@ from window_tui.domain.queue_policy import QueuePolicy
 from window_tui.domain.workdays import WorkCalendar
 
 API = "/api/v1"
+log = logging.getLogger("window_tui.central")
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Platform:
     hub: EventHub = field(default_factory=EventHub)
     heartbeat_seconds: float = 15.0
     policy: QueuePolicy = field(default_factory=QueuePolicy)
+    poll_interval: float = 0.0  # > 0 when other processes write events too (serve --workers)
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
@@ -61,6 +64,12 @@ class LoginBody(BaseModel):
     clerk: str
     password: str
     window: int | None = None
+    device: str = ""  # the counter installation; a window is bound to one device at a time
+
+
+class LeaseBody(BaseModel):
+    days: int = 7
+    size: int = 50
 
 
 class TicketBody(BaseModel):
@@ -138,7 +147,8 @@ def create_app(platform: Platform) -> FastAPI:
         with transaction(platform.connection):
             if body.window is not None:
                 platform.queue.window(body.window)
-            token, expires, row = login(platform.connection, body.clerk, body.password, body.window, now)
+            token, expires, row = login(platform.connection, body.clerk, body.password, body.window, now,
+                                        device=body.device)
             if body.window is not None:
                 platform.connection.execute("UPDATE windows SET clerk = ? WHERE number = ?",
                                             (body.clerk, body.window))
@@ -233,6 +243,18 @@ def create_app(platform: Platform) -> FastAPI:
     async def resume(window: int, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done(platform.queue.set_paused(window, False, platform.clock.now()))
+
+    @app.post(f"{API}/windows/{{window}}/case-numbers")
+    async def case_numbers(window: int, body: LeaseBody, who: Clerk) -> JSONResponse:
+        """Blocks of case numbers for this window (today and the next days), never handed out twice."""
+        own_window(who, window)
+        platform.queue.window(window)
+        try:
+            blocks = numbering.lease_blocks(platform.connection, window, who.subject, platform.clock.now(),
+                                            body.days, body.size)
+        except numbering.NumberingError as exc:
+            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        return JSONResponse({"window": window, "blocks": blocks})
 
     @app.get(f"{API}/windows/{{window}}/state")
     async def window_state(window: int, who: Clerk) -> dict[str, Any]:
@@ -345,14 +367,7 @@ def create_app(platform: Platform) -> FastAPI:
         now = platform.clock.now()
         results = []
         for item in items:
-            if item.kind == "case":
-                if who.role not in ("clerk", "admin"):
-                    status, answer = 403, {"detail": "无权提交案件"}
-                else:
-                    status, answer = intake.put_case(platform.connection, platform.catalog, item.id, item.body, now)
-            else:
-                status, answer = intake.put_record(platform.connection, item.kind, item.id, item.body, now,
-                                                   platform.calendar, platform.followup_workdays)
+            status, answer = batch_item(platform, who, item, now)
             results.append({"kind": item.kind, "id": item.id, "status": status, **answer})
         return JSONResponse({"results": results})
 
@@ -384,6 +399,24 @@ def create_app(platform: Platform) -> FastAPI:
     return app
 
 
+def batch_item(platform: Platform, who: Principal, item: BatchItem, now: datetime) -> tuple[int, dict[str, Any]]:
+    """One record of a batch, answered on its own: a malformed record is a 422 for
+    that record, never a 500 that holds back every good record beside it."""
+    try:
+        if item.kind == "case":
+            if who.role not in ("clerk", "admin"):
+                return 403, {"detail": "无权提交案件"}
+            return intake.put_case(platform.connection, platform.catalog, item.id, item.body, now)
+        return intake.put_record(platform.connection, item.kind, item.id, item.body, now,
+                                 platform.calendar, platform.followup_workdays)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        log.warning("batch record %s/%s malformed: %r", item.kind, item.id, exc)
+        return 422, {"detail": f"记录格式错误：{type(exc).__name__}（{exc}）"}
+    except sqlite3.Error as exc:
+        log.exception("batch record %s/%s: database error", item.kind, item.id)
+        return 503, {"detail": f"数据库暂时不可用：{exc}"}
+
+
 def display_snapshot(platform: Platform) -> dict[str, Any]:
     now = platform.clock.now()
     day = now.date().isoformat()
@@ -407,7 +440,10 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
 
 
 async def event_lines(platform: Platform, request: Request, after: int) -> AsyncIterator[str]:
+    import time
+
     last = after
+    beat = time.monotonic()
     yield "retry: 1000\n\n"
     while True:
         seen = platform.hub.version
@@ -423,7 +459,9 @@ async def event_lines(platform: Platform, request: Request, after: int) -> Async
             continue
         if await request.is_disconnected():
             return
-        if not await platform.hub.wait(seen, platform.heartbeat_seconds):
+        woke = await platform.hub.wait(seen, platform.poll_interval or platform.heartbeat_seconds)
+        if not woke and time.monotonic() - beat >= platform.heartbeat_seconds:
+            beat = time.monotonic()
             yield ": keepalive\n\n"
 
 

@@ -74,7 +74,7 @@ def add_device(connection: sqlite3.Connection, role: str, name: str, now: dateti
 
 
 def login(connection: sqlite3.Connection, number: str, password: str, window: int | None,
-          now: datetime, ttl: timedelta = timedelta(hours=12)) -> tuple[str, datetime, sqlite3.Row]:
+          now: datetime, ttl: timedelta = timedelta(hours=12), device: str = "") -> tuple[str, datetime, sqlite3.Row]:
     row = connection.execute("SELECT * FROM clerks WHERE number = ? AND active = 1", (number,)).fetchone()
     if row is None or not verify_password(password, row["password_hash"]):
         raise AuthError(401, "工号或密码错误")

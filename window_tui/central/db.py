@@ -90,15 +90,26 @@ MIGRATIONS: list[str] = [
         level TEXT NOT NULL, due_date TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open'
     );
     """,
+    # 2: case-number blocks leased to windows (numbers never reused across devices)
+    """
+    CREATE TABLE case_number_blocks (
+        window INTEGER NOT NULL, day TEXT NOT NULL, next_seq INTEGER NOT NULL, PRIMARY KEY (window, day)
+    );
+    CREATE TABLE case_number_leases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, window INTEGER NOT NULL, day TEXT NOT NULL,
+        first INTEGER NOT NULL, last INTEGER NOT NULL, clerk TEXT NOT NULL, leased_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (and create or migrate) the platform database."""
+    """Open (and create or migrate) the platform database. synchronous=FULL: an
+    acknowledged case survives a power cut (WAL with NORMAL may lose the last commits)."""
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA foreign_keys=ON")
     migrate(connection)
     return connection

@@ -69,14 +69,42 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(db: Path, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
-          followup_workdays: int, calendar_file: Path | None) -> None:
-    from window_tui.central.seed import DEMO_DISPLAY_TOKEN, DEMO_KIOSK_TOKEN
+SPEC_ENV = "WINDOW_TUI_SERVE_SPEC"
+
+
+def _platform_from_spec(spec: dict[str, Any], *, poll_interval: float = 0.0) -> Platform:
+    from window_tui.clock import Clock, hall_zone
     from window_tui.domain.workdays import WorkCalendar
 
+    calendar_file = Path(spec["calendar_file"]) if spec.get("calendar_file") else None
+    return open_platform(Path(spec["db"]), hall_name=spec["hall_name"], followup_workdays=spec["followup_workdays"],
+                         calendar=WorkCalendar.load(calendar_file), clock=Clock(tz=hall_zone(spec["timezone"])),
+                         poll_interval=poll_interval)
+
+
+def worker_app() -> Any:
+    """The app of one `serve --workers N` process (uvicorn imports this in each worker).
+    Processes share the database; event streams follow the events table, since a call
+    made in another process does not wake this one's readers."""
+    import json
+    import os
+
+    platform = _platform_from_spec(json.loads(os.environ[SPEC_ENV]), poll_interval=0.05)
+    return create_app(platform)
+
+
+def serve(db: Path, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
+          followup_workdays: int, calendar_file: Path | None, timezone: str = "Asia/Shanghai",
+          workers: int = 1) -> None:
+    import json
+    import os
+
+    from window_tui.central.seed import DEMO_DISPLAY_TOKEN, DEMO_KIOSK_TOKEN
+
     db.parent.mkdir(parents=True, exist_ok=True)
-    platform = open_platform(db, hall_name=hall_name, followup_workdays=followup_workdays,
-                             calendar=WorkCalendar.load(calendar_file))
+    spec = {"db": str(db), "hall_name": hall_name, "followup_workdays": followup_workdays,
+            "calendar_file": str(calendar_file) if calendar_file else "", "timezone": timezone}
+    platform = _platform_from_spec(spec)  # migrates the schema once, before any worker starts
     if seed_demo:
         from window_tui.central.seed import seed_demo as seed
 
@@ -84,5 +112,13 @@ def serve(db: Path, host: str, port: int, *, seed_demo: bool, persons: int, wind
         print(f"演示数据已载入：共享数据 {info['registry_rows']} 条；窗口 1-{windows}，"
               f"工号 1001-{1000 + windows}，密码 demo+工号；"
               f"显示屏令牌 {DEMO_DISPLAY_TOKEN}，取号机令牌 {DEMO_KIOSK_TOKEN}")
-    print(f"中心平台运行于 http://{host}:{port}  （数据库 {db}，OpenAPI: /openapi.json）", flush=True)
-    uvicorn.run(create_app(platform), host=host, port=port, log_level="warning", access_log=False)
+    processes = f"，{workers} 个进程" if workers > 1 else ""
+    print(f"中心平台运行于 http://{host}:{port}  （数据库 {db}{processes}，OpenAPI: /openapi.json）", flush=True)
+    if workers == 1:
+        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=3)
+        return
+    platform.connection.close()
+    os.environ[SPEC_ENV] = json.dumps(spec)
+    uvicorn.run("window_tui.central.server:worker_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False, timeout_graceful_shutdown=3)

@@ -15,13 +15,14 @@ if TYPE_CHECKING:
 
 
 def _session(config: Config, server: str, window: int, printer: str, data: Path | None) -> CounterSession:
+    from offline.crypto import KeyFileError
     from offline.store import StoreLocked
     from window_tui.domain.workdays import WorkCalendar
     from window_tui.session import CounterSession, open_store
 
     try:
         store = open_store(config, data)
-    except StoreLocked as exc:
+    except (StoreLocked, KeyFileError) as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from exc
     session = CounterSession(config=config, store=store, server=server, window=window, printer_url=printer,

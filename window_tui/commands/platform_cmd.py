@@ -21,7 +21,8 @@ def run_serve(args: argparse.Namespace) -> int:
     config = load_config_or_exit()
     serve(args.db or default_db(), args.host, args.port, seed_demo=args.seed_demo, persons=args.persons,
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
-          followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path())
+          followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path(),
+          timezone=config.hall.timezone, workers=args.workers)
     return 0
 
 

@@ -46,8 +46,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     ref = source.get("case_number") or source.get("label", "")
     job = service.print(args.template, source, ref)
-    if job.state != "sent":
+    if job.state == "failed":
         print(f"打印失败：{job.error}", file=sys.stderr)
         return 1
-    console.print(f"已打印 {TEMPLATE_NAMES[args.template]}（{len(job.data)} 字节）到 {args.printer}")
+    if job.state == "unconfirmed":
+        console.print(f"已发送 {TEMPLATE_NAMES[args.template]}（{len(job.data)} 字节）到 {args.printer}，"
+                      f"打印机未确认：{job.warning}")
+        return 0
+    console.print(f"已打印 {TEMPLATE_NAMES[args.template]}（{len(job.data)} 字节）到 {args.printer}"
+                  + (f"；{job.warning}" if job.warning else ""))
     return 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from window_tui.events import EventFollower
 
 CALL_KINDS = ("called", "recalled")
 
@@ -36,6 +37,7 @@ class HallState:
     recent: deque[Call] = field(default_factory=lambda: deque(maxlen=12))
     online: bool = False
     last_event_id: int = 0
+    problem: str = ""  # why the display is not connected (network, token), shown on screen
 
 
 class DisplayFeed:
@@ -60,30 +62,38 @@ class DisplayFeed:
         return self.state
 
     async def follow(self) -> AsyncIterator[tuple[str, Any]]:
-        delay = self.retry_initial
-        painted = False
-        while True:
+        follower = EventFollower(self.client, retry_initial=self.retry_initial, retry_cap=self.retry_cap)
+        while True:  # the first paint, retried like the stream
             try:
-                if not painted:
-                    yield "state", await self.first_paint()
-                    painted = True
-                async for event in self.client.events(self.state.last_event_id):
-                    if event.id <= self.state.last_event_id:
-                        continue  # never show an event twice, whatever the server sends
-                    self.state.last_event_id = event.id
-                    self.state.online = True
-                    delay = self.retry_initial
-                    self.state.waiting = event.data.get("waiting", self.state.waiting)
-                    if event.kind in CALL_KINDS:
-                        call = Call(event.id, event.data["ticket"], event.data["window"], event.kind,
-                                    event.data.get("service_name", ""))
-                        self.state.recent.appendleft(call)
-                        yield "call", call
-                    else:
-                        yield "state", self.state
-            except (PlatformUnavailable, PlatformRejected):
-                if self.state.online:
-                    self.state.online = False
+                yield "state", await self.first_paint()
+                break
+            except (PlatformUnavailable, PlatformRejected) as exc:
+                self.state.online = False
+                self.state.problem = exc.message
+                yield "state", self.state
+                follower.failures += 1
+                await asyncio.sleep(follower._delay())
+        follower.last_event_id = self.state.last_event_id
+        async for update in follower.follow():
+            if update.kind == "online":
+                if not self.state.online or self.state.problem:
+                    self.state.online, self.state.problem = True, ""
                     yield "state", self.state
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.retry_cap)
+                continue
+            if update.kind in ("offline", "auth"):
+                if self.state.online or self.state.problem != update.detail:
+                    self.state.online, self.state.problem = False, update.detail
+                    yield "state", self.state
+                continue
+            event = update.event
+            assert event is not None
+            self.state.last_event_id = event.id
+            self.state.online = True
+            self.state.waiting = event.data.get("waiting", self.state.waiting)
+            if event.kind in CALL_KINDS:
+                call = Call(event.id, event.data["ticket"], event.data["window"], event.kind,
+                            event.data.get("service_name", ""))
+                self.state.recent.appendleft(call)
+                yield "call", call
+            else:
+                yield "state", self.state

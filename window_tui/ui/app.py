@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
 from window_tui.session import CounterSession
 from window_tui.ui.commands import CounterCommands
 from window_tui.ui.console import ConsoleScreen
 from window_tui.ui.login import LoginScreen
-from window_tui.ui.messages import CaseTaken, SyncChanged
+from window_tui.ui.messages import LoginChanged, SyncChanged
+
+if TYPE_CHECKING:
+    from window_tui.shift_login import ShiftLogin
+
+log = logging.getLogger("window_tui.ui")
 
 
 class CounterApp(App[None]):
@@ -32,6 +40,9 @@ class CounterApp(App[None]):
         self.keymap = keymap or {}
         self.theme_name = theme
         self.console_screen: ConsoleScreen | None = None
+        self.worker_errors: list[str] = []  # shown on the status screen
+        self.notices: deque[str] = deque(maxlen=200)  # every toast shown this shift, for the log and tests
+        session.on_login_change = self._login_changed_from_any_thread
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -46,15 +57,35 @@ class CounterApp(App[None]):
         self.switch_screen(self.console_screen)
         self.session.start_sync(on_change=self._sync_changed_from_thread)
 
+    # --- supervision: no background failure goes unseen ------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker of every screen reports here (the message bubbles to the app)."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        log.error("worker %s failed", event.worker.name, exc_info=error)
+        text = f"{self.session.clock.now():%H:%M:%S} {event.worker.name}：{type(error).__name__}：{error}"
+        self.worker_errors.append(text)
+        del self.worker_errors[:-50]
+        self.notify(f"后台任务出错（{event.worker.name}）：{error}。详见状态页（S）", severity="error", timeout=10)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        self.notices.append(message)
+        log.info("notice (%s): %s", severity, message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _login_changed_from_any_thread(self, auth: ShiftLogin) -> None:
+        screen = self.console_screen
+        if screen is not None:  # post_message is thread-safe
+            screen.post_message(LoginChanged(auth.refused, automatic=not auth.refused))
+
     def _sync_changed_from_thread(self, _: dict[str, Any]) -> None:
         # Called in the sync thread: compute the summary there, hand it to the UI thread.
         summary = self.session.sync_status()
         if self.console_screen is not None:
             self.console_screen.post_message(SyncChanged(summary))  # post_message is thread-safe
-
-    def on_case_taken(self, message: CaseTaken) -> None:
-        if self.console_screen is not None:
-            self.console_screen.post_message(CaseTaken(message.case))
 
     # --- command palette actions --------------------------------------------------------------
 
@@ -100,12 +131,10 @@ class CounterApp(App[None]):
         choices = [(case_id, f"{names.get(d['bundle'], d['bundle'])}  {case_id[:8]}") for case_id, d in drafts.items()]
 
         def resume(case_id: str | None) -> None:
-            from window_tui.ui.intake import IntakeScreen
-
-            if case_id:
+            if case_id and self.console_screen is not None:
                 draft = drafts[case_id]
                 form = self.session.catalog.merged(draft["bundle"])
-                self.push_screen(IntakeScreen(self.session, form, case_id=case_id, draft=draft))
+                self.console_screen.open_intake(form, case_id=case_id, draft=draft)
 
         self.call_from_thread(self.push_screen, ChoiceDialog("继续未完成的受理", choices), resume)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,8 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from window_tui.client import PlatformRejected, PlatformUnavailable
+from window_tui.events import EventFollower
 from window_tui.ui.dialogs import BundlePicker, TextDialog, TransferPicker
-from window_tui.ui.messages import CaseTaken, ConnectionChanged, QueueChanged, SyncChanged
+from window_tui.ui.messages import ConnectionChanged, LoginChanged, QueueChanged, SyncChanged
 from window_tui.ui.widgets import QueuePanel, StatusBar
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class ConsoleScreen(Screen[None]):
         Binding("f", "finish", "办结", id="counter.finish"),
         Binding("i", "intake", "受理", id="counter.intake"),
         Binding("s", "status", "状态", id="counter.status"),
+        Binding("ctrl+l", "relogin", "重新登录", id="counter.relogin", show=False),
     ]
 
     def __init__(self, session: CounterSession) -> None:
@@ -46,11 +48,14 @@ class ConsoleScreen(Screen[None]):
         self.cases_for_ticket: list[str] = []
         self.online: bool | None = None
         self.last_event_id = 0
+        self.cases_taken: list[str] = []  # every case this console was told about, once each
 
     def compose(self) -> ComposeResult:
         clerk = self.session.clerk
-        yield StatusBar(self.session.window, f"{clerk.name}（{clerk.number}）" if clerk else "", id="status-bar")
+        yield StatusBar(self.session.window, f"{clerk.name}（{clerk.number}）" if clerk else "",
+                        self.session.clock, id="status-bar")
         yield Static("", id="offline-banner")
+        yield Static("", id="login-banner")
         with Horizontal(id="console-body"):
             yield QueuePanel(id="queue-panel")
             with Vertical(id="work-area"):
@@ -107,14 +112,45 @@ class ConsoleScreen(Screen[None]):
                         f"共享数据为“{latest['registry']}”，请核实", severity="warning", timeout=10)
             self.state["_alerts_seen"] = len(alerts)
 
-    @on(CaseTaken)
-    def case_taken(self, message: CaseTaken) -> None:
-        case = message.case
-        self.cases_for_ticket.append(case["case_number"])
-        self.query_one("#last-case", Static).update(
-            f"最近受理：{case['case_number']} {case['bundle_name']}（{'已受理' if case['status'] == 'accepted' else '一次性告知'}）"
-            f"，承诺办结 {case['promised_date']}")
+    def on_login_changed(self, message: LoginChanged) -> None:
+        banner = self.query_one("#login-banner", Static)
+        if message.refused:
+            pending = self.query_one(StatusBar).pending
+            banner.update(f" ⚠ {message.refused}，{pending} 件待上传：按 Ctrl+L 输入密码重新登录 ")
+            banner.add_class("visible")
+            return
+        banner.update("")
+        banner.remove_class("visible")
+        if message.automatic:
+            self.notify("已自动联网登录中心平台，待上传的案件开始同步")
+        self.refresh_state()
         self.refresh_sync()
+
+    # --- intake: a screen that returns its case ---------------------------------------------
+
+    def open_intake(self, form: Any, *, ticket: str = "", case_id: str | None = None,
+                    draft: dict[str, Any] | None = None) -> None:
+        from window_tui.ui.intake import IntakeScreen
+
+        self.app.push_screen(IntakeScreen(self.session, form, ticket=ticket, case_id=case_id, draft=draft),
+                             self.case_taken)
+
+    def case_taken(self, case: dict[str, Any] | None) -> None:
+        """The intake's result: shown once, linked to its own ticket, then the receipt."""
+        from window_tui.ui.receipt import ReceiptScreen
+
+        if case is None:
+            return
+        self.cases_taken.append(case["case_number"])
+        current = (self.state.get("current") or {}).get("label", "")
+        if case.get("ticket") and case["ticket"] == current and case["case_number"] not in self.cases_for_ticket:
+            self.cases_for_ticket.append(case["case_number"])
+        word = {"accepted": "已受理", "notice": "一次性告知"}.get(case["status"], case["status"])
+        promised = f"，承诺办结 {case['promised_date']}" if case["status"] == "accepted" else ""
+        self.query_one("#last-case", Static).update(f"最近受理：{case['case_number']} {case['bundle_name']}（{word}）"
+                                                    f"{promised}")
+        self.refresh_sync()
+        self.app.push_screen(ReceiptScreen(self.session, case))
 
     # --- workers -----------------------------------------------------------------------------------
 
@@ -156,26 +192,27 @@ class ConsoleScreen(Screen[None]):
 
     @work(exclusive=True, group="events", exit_on_error=False)
     async def follow_events(self) -> None:
-        """Waiting counts and calls of other windows, live; reconnects and resumes by event id."""
-        delay = 1.0
-        while True:
-            try:
-                async for event in self.session.client.events(self.last_event_id):
-                    self.last_event_id = event.id
-                    delay = 1.0
-                    self.post_message(ConnectionChanged(True))
-                    update: dict[str, Any] = {"waiting": event.data.get("waiting", {})}
-                    if event.data.get("window") == self.session.window and event.kind in ("paused", "resumed"):
-                        update["paused"] = event.kind == "paused"
-                    self.post_message(QueueChanged(update))
-            except PlatformUnavailable as exc:
-                self.post_message(ConnectionChanged(False, exc.message))
-            except PlatformRejected as exc:
-                self.notify(f"事件流被拒绝：{exc.message}", severity="error")
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15)
-            self.refresh_state()
+        """Waiting counts and calls of other windows, live, through the one event follower
+        (retries any failure with backoff, resumes by event id; a refused login goes to
+        the shift's login, which the login banner shows)."""
+        follower = EventFollower(self.session.client, last_event_id=self.last_event_id)
+        was_offline = False
+        async for update in follower.follow():
+            if update.kind == "online":
+                self.post_message(ConnectionChanged(True))
+                if was_offline:
+                    self.refresh_state()  # what happened while the stream was down
+                was_offline = False
+            elif update.kind in ("offline", "auth"):
+                was_offline = True
+                self.post_message(ConnectionChanged(False, update.detail))
+            elif update.event is not None:
+                event = update.event
+                self.last_event_id = event.id
+                changes: dict[str, Any] = {"waiting": event.data.get("waiting", {})}
+                if event.data.get("window") == self.session.window and event.kind in ("paused", "resumed"):
+                    changes["paused"] = event.kind == "paused"
+                self.post_message(QueueChanged(changes))
 
     @work(thread=True, exclusive=True, group="sync-status", exit_on_error=False)
     def refresh_sync(self) -> None:
@@ -243,16 +280,33 @@ class ConsoleScreen(Screen[None]):
             self.run_queue("transfer", target)
 
     def action_intake(self) -> None:
-        from window_tui.ui.intake import IntakeScreen
-
         def chosen(code: str | None) -> None:
             if not code:
                 return
             form = self.session.catalog.merged(code)
             current = self.state.get("current") or {}
-            self.app.push_screen(IntakeScreen(self.session, form, ticket=current.get("label", "")))
+            self.open_intake(form, ticket=current.get("label", ""))
 
         self.app.push_screen(BundlePicker(self.session.catalog), chosen)
+
+    def action_relogin(self) -> None:
+        def typed(password: str | None) -> None:
+            if password:
+                self.relogin(password)
+
+        self.app.push_screen(TextDialog(f"重新登录：工号 {self.session.clerk.number if self.session.clerk else ''} 的密码",
+                                        password=True), typed)
+
+    @work(exclusive=True, group="relogin", exit_on_error=False)
+    async def relogin(self, password: str) -> None:
+        from window_tui.session import LoginError
+
+        try:
+            await self.session.relogin(password)
+        except LoginError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        except PlatformUnavailable as exc:
+            self.notify(f"暂时无法连接中心平台（{exc.message}），网络恢复后将自动登录", severity="warning")
 
     def action_status(self) -> None:
         from window_tui.ui.status import StatusScreen

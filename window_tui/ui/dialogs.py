@@ -105,14 +105,14 @@ class TransferPicker(_Dialog):
 class TextDialog(_Dialog):
     """One line of text: a ticket number to call, a case number, a printer URL."""
 
-    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+    def __init__(self, title: str, placeholder: str = "", value: str = "", *, password: bool = False) -> None:
         super().__init__()
-        self.title_text, self.placeholder, self.value = title, placeholder, value
+        self.title_text, self.placeholder, self.value, self.password = title, placeholder, value, password
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder)
+            yield Input(value=self.value, placeholder=self.placeholder, password=self.password)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -85,7 +85,8 @@ class DisplayApp(App[None]):
 
     def show_state(self, state: HallState) -> None:
         self.query_one("#hall", Static).update(state.hall or "政务服务大厅")
-        self.query_one("#banner", Static).update("" if state.online else "正在重新连接叫号服务……")
+        self.query_one("#banner", Static).update(
+            "" if state.online else f"正在重新连接叫号服务……（{state.problem or '网络中断'}）")
         lines = ["最近叫号"]
         for call in list(state.recent)[: self.recent_count]:
             again = "（重呼）" if call.kind == "recalled" else ""

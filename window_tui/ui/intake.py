@@ -19,7 +19,6 @@ from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
 from window_tui.ui.dialogs import OverrideDialog
-from window_tui.ui.messages import CaseTaken
 
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
@@ -87,7 +86,11 @@ class FieldRow(Horizontal):
                 source.add_class(STATE_STYLES[value.state])
 
 
-class IntakeScreen(Screen[None]):
+class IntakeScreen(Screen[dict[str, Any] | None]):
+    """Returns the case taken (its JSON) with `dismiss`, or None when the clerk leaves.
+    With `correcting`, the form is a quarantined case being corrected and resubmitted
+    under its own id and number."""
+
     BINDINGS = [
         Binding("ctrl+s", "submit", "提交受理", id="intake.submit", priority=True),
         Binding("ctrl+o", "override", "更正锁定值", id="intake.override"),
@@ -95,26 +98,37 @@ class IntakeScreen(Screen[None]):
     ]
 
     def __init__(self, session: CounterSession, form: MergedForm, *, ticket: str = "",
-                 case_id: str | None = None, draft: dict[str, Any] | None = None) -> None:
+                 case_id: str | None = None, draft: dict[str, Any] | None = None,
+                 correcting: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.session = session
         self.form = form
         self.ticket = ticket
         self.case_id = case_id or new_case_id()
-        self.data = FormData(form)
+        self.data = FormData(form, today=session.clock.today())
         self.received: set[str] = set()
         self.touched: set[str] = set()  # fields the clerk has left: show their errors
         self.resumed = draft is not None
+        self.correcting = correcting
+        self.submitting = False  # guarded on the UI thread: one submit at a time
+        self._draft_version = 0
         if draft:
             self.data.load_json(draft["form"])
             self.received = set(draft.get("received", []))
+            self.ticket = ticket or draft.get("ticket", "")
+        if correcting:
+            self.case_id = correcting["case_id"]
+            self.ticket = correcting.get("ticket", "")
+            self.data.load_json(correcting["form"])
+            self.received = set(correcting.get("received", []))
 
     # --- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         bundle = self.form.bundle
         matters = "、".join(m.name for m in self.form.matters)
-        yield Static(f" 受理：{bundle.name}（{len(self.form.matters)}个事项，承诺{bundle.promised_days}个工作日）"
+        head = f"更正退回案件 {self.correcting['case_number']}：" if self.correcting else "受理："
+        yield Static(f" {head}{bundle.name}（{len(self.form.matters)}个事项，承诺{bundle.promised_days}个工作日）"
                      f"  号码：{self.ticket or '无号件'} ", id="intake-title")
         yield Static(matters, id="intake-matters")
         with VerticalScroll(id="intake-form"):
@@ -285,11 +299,21 @@ class IntakeScreen(Screen[None]):
         if focused is not None and focused.form_field.definition.is_key and self.data.check(focused.form_field.id).ok:
             self.focus_next_empty()  # from the top: the first field shared data could not fill
 
-    @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
     def save_draft(self) -> None:
-        self.session.save_draft(self.case_id, self.form.bundle.code, self.data, set(self.received))
+        """Snapshot on the UI thread, write in a thread; a newer snapshot always wins."""
+        if self.correcting:
+            return  # the case itself is the record; corrections are saved on resubmit
+        self._draft_version += 1
+        self._write_draft(self.data.to_json(), set(self.received), self._draft_version)
+
+    @work(thread=True, group="draft", exit_on_error=False)
+    def _write_draft(self, form: dict[str, Any], received: set[str], version: int) -> None:
+        self.session.save_draft(self.case_id, self.form.bundle.code, form, received, version, ticket=self.ticket)
 
     def action_submit(self) -> None:
+        if self.submitting:
+            self.notify("正在提交，请稍候", timeout=2)
+            return
         self.touched |= {f.id for f in self.form.intake_fields}
         errors = self.data.errors()
         self.refresh_form()
@@ -299,23 +323,30 @@ class IntakeScreen(Screen[None]):
             row = self.query_one(f"#row-{first.replace('.', '-')}", FieldRow)
             row.query_one(".field-input").focus()
             return
-        self.submit()
+        self.submitting = True
+        self.query_one("#intake-summary", Static).update("正在提交……")
+        self.submit(self.session.snapshot(self.data), set(self.received))
 
-    @work(thread=True, exclusive=True, group="submit", exit_on_error=False)
-    def submit(self) -> None:
+    @work(thread=True, group="submit", exit_on_error=False)
+    def submit(self, data: FormData, received: set[str]) -> None:
         try:
-            case = self.session.take_case(self.data, case_id=self.case_id, received=set(self.received),
-                                          ticket=self.ticket)
+            if self.correcting:
+                case = self.session.correct_case(self.correcting, data, received)
+            else:
+                case = self.session.take_case(data, case_id=self.case_id, received=received, ticket=self.ticket)
         except CaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            self.app.call_from_thread(self._submit_failed, str(exc))
             return
-        self.app.call_from_thread(self.post_message, CaseTaken(case.to_json()))
+        except BaseException:
+            self.app.call_from_thread(self._submit_failed, "")
+            raise  # the app's worker handler reports it to the clerk and the log
+        self.app.call_from_thread(self.dismiss, case.to_json())
 
-    def on_case_taken(self, message: CaseTaken) -> None:
-        from window_tui.ui.receipt import ReceiptScreen
-
-        self.app.post_message(CaseTaken(message.case))
-        self.app.switch_screen(ReceiptScreen(self.session, message.case))
+    def _submit_failed(self, message: str) -> None:
+        self.submitting = False
+        self.refresh_summary()
+        if message:
+            self.notify(message, severity="error", timeout=8)
 
     def action_override(self) -> None:
         focused = self.focused
@@ -339,5 +370,8 @@ class IntakeScreen(Screen[None]):
         self.app.push_screen(OverrideDialog(row.form_field.label, value.original or value.value, value.source), done)
 
     def action_leave(self) -> None:
+        if self.submitting:
+            self.notify("正在提交，请稍候", timeout=2)
+            return
         self.save_draft()
-        self.app.pop_screen()
+        self.dismiss(None)

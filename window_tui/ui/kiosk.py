@@ -111,6 +111,10 @@ class KioskApp(App[None]):
             job = self.printer.print("ticket", ticket, ticket["label"])
             if job.state == "sent":
                 message = text + "请取走号票，留意叫号屏幕与语音"
+            elif job.state == "unconfirmed":
+                message = text + "号票已发送，请取走；如未出纸请拍照留存此号码"
+            elif job.state == "preview":
+                message = text + "（预览模式，未打印号票）请拍照留存此号码"
             else:
                 log.error("ticket %s not printed: %s", ticket["label"], job.error)
                 message = text + f"号票打印失败（{job.error}），请拍照留存此号码"

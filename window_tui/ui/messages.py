@@ -28,11 +28,11 @@ class SyncChanged(Message):
         self.summary = summary
 
 
-class CaseTaken(Message):
-    """A case entered the outbox. Routed explicitly (intake → app → console), never bubbled."""
+class LoginChanged(Message):
+    """The shift's login changed in the background: online again after an offline login
+    or an expired token (`automatic`), or refused so the clerk must type the password."""
 
-    bubble = False
-
-    def __init__(self, case: dict[str, Any]) -> None:
+    def __init__(self, refused: str, automatic: bool) -> None:
         super().__init__()
-        self.case = case
+        self.refused = refused
+        self.automatic = automatic

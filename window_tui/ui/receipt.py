@@ -28,8 +28,9 @@ class ReceiptScreen(Screen[None]):
         self.session = session
         self.case = case
         self.template = "notice" if case["status"] == "notice" else "receipt"
-        self.reprint = reprint
+        self.reprint = reprint  # opened from the palette: any paper from here is a 补打 once printed
         self.job: Any = None  # the last print job of this screen
+        self.printing = False  # guarded on the UI thread: one print at a time
 
     def compose(self) -> ComposeResult:
         case = self.case
@@ -41,13 +42,27 @@ class ReceiptScreen(Screen[None]):
             estimated = "（预估）" if case.get("promised_estimated") else ""
             head = f" 已受理  编号 {case['case_number']}  承诺办结 {case['promised_date']}{estimated} "
         yield Static(head, id="receipt-head", classes=case["status"])
-        yield Static("待同步到平台（离线也已保存）", id="receipt-sync")
+        yield Static("本机已保存，正在查询同步状态……", id="receipt-sync")
         with VerticalScroll(id="receipt-preview"):
             yield Static("", id="receipt-lines")
         yield Footer()
 
     def on_mount(self) -> None:
         self.render_preview()
+        self.refresh_sync_state()
+        self.set_interval(2, self.refresh_sync_state)
+
+    @work(thread=True, exclusive=True, group="receipt-sync", exit_on_error=False)
+    def refresh_sync_state(self) -> None:
+        """The words follow the outbox live: 待同步 → 已上传 (with the platform's receipt id)."""
+        item = self.session.store.pending.get(self.case["case_id"])
+        if item is None:
+            text = "已上传到中心平台"
+        elif item.state == "quarantined":
+            text = f"平台退回，需处理：{item.last_error}（按 S 在状态页处理）"
+        else:
+            text = "待同步到平台（本机已保存，恢复网络后自动上传）"
+        self.app.call_from_thread(self.query_one("#receipt-sync", Static).update, text)
 
     @work(thread=True, exit_on_error=False)
     def render_preview(self) -> None:
@@ -59,24 +74,43 @@ class ReceiptScreen(Screen[None]):
         self.app.call_from_thread(self.query_one("#receipt-lines", Static).update, "\n".join(lines))
 
     def action_print(self) -> None:
+        if self.printing:
+            self.notify("正在打印，请稍候", timeout=2)
+            return
+        self.printing = True
         self.print_job()
 
-    @work(thread=True, exclusive=True, group="print", exit_on_error=False)
+    @work(thread=True, group="print", exit_on_error=False)
     def print_job(self) -> None:
-        session = self.session
-        if self.job is None and not self.reprint:
-            job = session.print_case(self.case, self.template)
-        elif self.job is not None and self.job.state == "failed":
-            job = session.printer.retry(self.job.job_id)  # the same job: never a second copy
-        else:
-            job = session.reprint_case(self.case, self.template, self.job)  # a deliberate 补打
+        try:
+            job = self._print()
+        finally:
+            self.app.call_from_thread(setattr, self, "printing", False)
         self.job = job
+        self.app.call_from_thread(self._report, job)
+
+    def _print(self) -> Any:
+        session = self.session
+        if self.job is not None and self.job.state == "failed":
+            return session.printer.retry(self.job.job_id)  # the same job: never a second copy
+        first = self.job is None or self.job.state == "preview"
+        if first and not self.reprint and not session.printed_before(self.case["case_number"]):
+            return session.print_case(self.case, self.template)
+        return session.reprint_case(self.case, self.template, self.job)  # a deliberate, marked 补打
+
+    def _report(self, job: Any) -> None:
+        number = self.case["case_number"]
+        word = "补打" if job.reprint_of else "打印"
         if job.state == "sent":
-            word = "补打" if job.reprint_of or self.reprint else "打印"
-            self.app.call_from_thread(self.notify, f"已{word}：{self.case['case_number']}")
+            self.notify(f"已{word}：{number}" + (f"（{job.warning}）" if job.warning else ""),
+                        severity="warning" if job.warning else "information")
+        elif job.state == "unconfirmed":
+            self.notify(f"已发送，未确认：{number}。{job.warning}", severity="warning", timeout=10)
+        elif job.state == "preview":
+            self.notify(f"预览（未打印）：{number}。本机未连接打印机（Ctrl+P → 更换打印机）", severity="warning",
+                        timeout=8)
         else:
-            self.app.call_from_thread(self.notify, f"打印失败：{job.error}（按 P 重试，或在状态页重试）",
-                                      severity="error", timeout=8)
+            self.notify(f"打印失败：{job.error}（按 P 重试，或在状态页重试）", severity="error", timeout=8)
 
     def action_close(self) -> None:
-        self.app.pop_screen()
+        self.dismiss(None)

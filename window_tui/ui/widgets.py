@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from window_tui.clock import Clock
 
 
 class StatusBar(Static):
@@ -18,17 +19,18 @@ class StatusBar(Static):
     quarantined: reactive[int] = reactive(0)
     clock: reactive[str] = reactive("")
 
-    def __init__(self, window: int, clerk: str, **kwargs: Any) -> None:
+    def __init__(self, window: int, clerk: str, hall_clock: Clock | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.window = window
         self.clerk = clerk
+        self.hall_clock = hall_clock or Clock()
 
     def on_mount(self) -> None:
         self.tick()
         self.set_interval(1, self.tick)
 
     def tick(self) -> None:
-        self.clock = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        self.clock = self.hall_clock.now().strftime("%Y-%m-%d %H:%M:%S")
 
     def render(self) -> Text:
         text = Text()
