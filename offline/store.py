@@ -449,21 +449,27 @@ def status_summary(store: LocalStore) -> dict[str, Any]:
 def read_status_without_lock(directory: Path) -> dict[str, Any]:
     """For `window-tui sync status` while the console holds the lock: counts from file names
     and the state file, without opening the store."""
+    if not (directory / "pending").is_dir():
+        raise FileNotFoundError(f"数据目录 {directory} 不存在或不是本程序的数据目录")
     pending = list((directory / "pending").glob("*.json"))
     quarantined = 0
     oldest = ""
+    problems = []
     for path in pending:
         try:
             doc = next(iter(json.loads(path.read_text(encoding="utf-8"))["_default"].values()))
-        except (OSError, ValueError, StopIteration):
+        except (OSError, ValueError, StopIteration, KeyError) as exc:
+            problems.append(f"{path.name} 无法读取（{exc}）")
             continue
         quarantined += doc.get("state") == "quarantined"
-        oldest = min(oldest or doc["created_at"], doc["created_at"])
+        oldest = min(oldest or doc.get("created_at", ""), doc.get("created_at", ""))
     state: dict[str, Any] = {}
     try:
         rows = json.loads((directory / "state.json").read_text(encoding="utf-8"))["_default"].values()
         state = {r["key"]: r["value"] for r in rows}
-    except (OSError, ValueError, KeyError):
-        pass
+    except FileNotFoundError:
+        state = {}
+    except (OSError, ValueError, KeyError) as exc:
+        problems.append(f"state.json 无法读取（{exc}）")
     return {"pending": len(pending) - quarantined, "quarantined": quarantined, "oldest_pending": oldest,
-            "sync": state.get("sync", {}), "alerts": state.get("alerts", []), "problems": []}
+            "sync": state.get("sync", {}), "alerts": state.get("alerts", []), "problems": problems}

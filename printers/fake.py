@@ -30,6 +30,7 @@ class FakePrinter:
     jobs: list[bytes] = field(default_factory=list)
     partial_jobs: list[bytes] = field(default_factory=list)  # cut off by a disconnect
     connections: int = 0
+    socket_errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -85,8 +86,9 @@ class FakePrinter:
                     conn.close()
                     dropped = True
                     return
-        except OSError:
-            pass
+        except OSError as exc:  # the sender went away mid-job: the job counts as partial
+            self.socket_errors.append(repr(exc))
+            dropped = True
         finally:
             if received:
                 (self.partial_jobs if dropped else self.jobs).append(bytes(received))

@@ -39,3 +39,16 @@ def newborn_case(seq: int, window: int = 5, sample: int = 0, **overrides: Any) -
     body = case.to_json()
     body.update(overrides)
     return body
+
+
+RECEIVED = {"mother_bank_card", "newborn_photo"}
+
+
+def newborn_form(sample: int = 0) -> Any:
+    """A filled newborn FormData (prefilled from the synthetic registry plus what a clerk types),
+    for driving CounterSession.take_case exactly as the console does."""
+    reg = registry()
+    data = typical_form(default_catalog(), reg, "newborn", sample % len(reg.samples["newborn"]))
+    for field_id, value in TYPED.items():
+        data.enter(field_id, value)
+    return data

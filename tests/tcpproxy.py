@@ -13,6 +13,8 @@ class CuttableProxy:
         self.upstream_port = upstream_port
         self.port = 0
         self.blocked_until = 0.0
+        self.bad_gateway = 0  # answer this many next connections with 502, as a broken proxy would
+        self.dropped: list[str] = []  # connections that ended with an error (expected when cut)
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
@@ -37,14 +39,23 @@ class CuttableProxy:
             while data := await reader.read(65536):
                 writer.write(data)
                 await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+        except (ConnectionError, asyncio.CancelledError) as exc:
+            self.dropped.append(repr(exc))
         finally:
             writer.transport.abort()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if time.monotonic() < self.blocked_until:
             writer.transport.abort()
+            return
+        if self.bad_gateway > 0:
+            self.bad_gateway -= 1
+            await reader.readuntil(b"\r\n\r\n")
+            body = b"<html>502 Bad Gateway</html>"
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            await writer.drain()
+            writer.close()
             return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         self._writers |= {writer, up_writer}

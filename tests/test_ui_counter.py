@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from tests.conftest import START, Hall
-from tests.ui_helpers import noticed, make_app, screen_text, wait_for
+from tests.ui_helpers import make_app, noticed, screen_text, wait_for
 from window_tui.domain.catalog import default_catalog
 from window_tui.domain.efficiency import typical_form
 from window_tui.domain.synthetic import generate_registry

@@ -29,9 +29,24 @@ def check_snapshot(name: str, text: str, width: int) -> None:
         assert cell_len(line) <= width, line
     text = CLOCK.sub("YYYY-MM-DD HH:MM:SS", text)
     path = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"snapshot {path.name} is missing: snapshots are committed files "
+                    "(create it deliberately with UPDATE_SNAPSHOTS=1 and review it)")
     assert text == path.read_text(encoding="utf-8"), f"snapshot {name} changed (UPDATE_SNAPSHOTS=1 to accept)"
+
+
+def test_a_missing_snapshot_fails_instead_of_being_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UPDATE_SNAPSHOTS", raising=False)
+    global SNAPSHOTS
+    saved, SNAPSHOTS = SNAPSHOTS, tmp_path
+    try:
+        with pytest.raises(pytest.fail.Exception, match="missing"):
+            check_snapshot("never-made", "text", 80)
+    finally:
+        SNAPSHOTS = saved
+    assert not (tmp_path / "never-made.txt").exists()
 
 
 def cell_index(line: str, needle: str) -> int:

@@ -69,7 +69,7 @@ class PrinterConfig:
 class SyncConfig:
     batch_size: int = 50
     backoff_initial: float = 1.0
-    backoff_cap: float = 300.0
+    backoff_cap: float = 20.0  # an offline counter finds the returning platform within this many seconds
     retention_days: int = 30
 
 

@@ -31,7 +31,7 @@ class ShiftLogin:
     clerk_name: str = ""
     refused: str = ""  # why the platform refused the credentials; the clerk must type them again
     logins: int = 0  # online logins this shift (the first, and every automatic one)
-    on_change: Callable[[ShiftLogin, dict[str, Any] | None], None] | None = None
+    on_change: Callable[[ShiftLogin, dict[str, Any] | None], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

@@ -137,12 +137,18 @@ def run_sync(args: argparse.Namespace) -> int:
     console = Console()
     directory = args.data or data_dir() / "store"
     if args.sync_command == "status":
-        status = read_status_without_lock(directory)
+        try:
+            status = read_status_without_lock(directory)
+        except FileNotFoundError as exc:
+            print(f"{exc}（用 --data 指定，或先运行 window-tui counter）", file=sys.stderr)
+            return 2
         sync = status["sync"]
         online = {True: "在线", False: "离线"}.get(sync.get("online"), "未知")
         console.print(f"待同步 {status['pending']} 条，需处理 {status['quarantined']} 条，最早待同步 "
                       f"{status['oldest_pending'] or '无'}；平台{online}；最近成功 {sync.get('last_success_at', '无')}；"
                       f"最近错误 {sync.get('last_error') or '无'}")
+        for problem in status["problems"]:
+            console.print(f"⚠ {problem}")
         for alert in status["alerts"]:
             console.print(f"核验提醒：{alert['case_number']} {alert['label']} 录入“{alert['typed']}”，"
                           f"共享数据为“{alert['registry']}”")
@@ -150,19 +156,31 @@ def run_sync(args: argparse.Namespace) -> int:
     import asyncio
     import getpass
 
+    from offline.crypto import KeyFileError
     from offline.sync import SyncEngine
     from window_tui.client import PlatformClient, PlatformError
     from window_tui.session import open_store
 
     config = load_config_or_exit()
+    if not (directory / "pending").is_dir():
+        print(f"数据目录 {directory} 不存在或不是本程序的数据目录（用 --data 指定）", file=sys.stderr)
+        return 2
     try:
         store = open_store(config, directory)
     except StoreLocked as exc:
         print(f"{exc}\n窗口程序运行中：请在程序内按 Ctrl+P 选择“立即同步”。", file=sys.stderr)
         return 1
+    except KeyFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     server = args.server or config.counter.server
-    clerk = args.clerk or config.counter.clerk or input("工号：")
-    password = getpass.getpass("密码：")
+    try:
+        clerk = args.clerk or config.counter.clerk or input("工号：")
+        password = getpass.getpass("密码：")
+    except (EOFError, KeyboardInterrupt):
+        print("未输入工号或密码，未同步", file=sys.stderr)
+        store.close()
+        return 2
 
     async def once() -> int:
         client = PlatformClient(server)

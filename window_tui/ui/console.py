@@ -49,6 +49,7 @@ class ConsoleScreen(Screen[None]):
         self.online: bool | None = None
         self.last_event_id = 0
         self.cases_taken: list[str] = []  # every case this console was told about, once each
+        self.login_refused = ""  # the platform refused the shift's login: the banner says so
 
     def compose(self) -> ComposeResult:
         clerk = self.session.clerk
@@ -77,6 +78,14 @@ class ConsoleScreen(Screen[None]):
         self.follow_events()
         self.set_interval(3, self.refresh_sync)
         self.refresh_sync()
+        self.purge_old_records()
+
+    @work(thread=True, exclusive=True, group="purge", exit_on_error=False)
+    def purge_old_records(self) -> None:
+        """Retention at start (the sync thread repeats it daily); the count is on the status page."""
+        removed = self.session.purge_if_due()
+        if removed:
+            self.app.call_from_thread(self.notify, f"已按保留期清理 {removed} 个已上传的过期归档文件")
 
     # --- messages ------------------------------------------------------------------------------
 
@@ -105,6 +114,8 @@ class ConsoleScreen(Screen[None]):
         bar = self.query_one(StatusBar)
         bar.pending = message.summary.get("pending", 0)
         bar.quarantined = message.summary.get("quarantined", 0)
+        if self.login_refused:
+            self._show_login_banner()
         alerts = message.summary.get("alerts", [])
         if len(alerts) > self.state.get("_alerts_seen", 0):
             latest = alerts[-1]
@@ -112,15 +123,21 @@ class ConsoleScreen(Screen[None]):
                         f"共享数据为“{latest['registry']}”，请核实", severity="warning", timeout=10)
             self.state["_alerts_seen"] = len(alerts)
 
-    def on_login_changed(self, message: LoginChanged) -> None:
+    def _show_login_banner(self) -> None:
         banner = self.query_one("#login-banner", Static)
-        if message.refused:
+        if self.login_refused:
             pending = self.query_one(StatusBar).pending
-            banner.update(f" ⚠ {message.refused}，{pending} 件待上传：按 Ctrl+L 输入密码重新登录 ")
-            banner.add_class("visible")
+            banner.update(f" ⚠ {self.login_refused}，{pending} 件待上传：按 Ctrl+L 输入密码重新登录 ")
+        else:
+            banner.update("")
+        banner.set_class(bool(self.login_refused), "visible")
+
+    def on_login_changed(self, message: LoginChanged) -> None:
+        self.login_refused = message.refused
+        self._show_login_banner()
+        if message.refused:
+            self.refresh_sync()
             return
-        banner.update("")
-        banner.remove_class("visible")
         if message.automatic:
             self.notify("已自动联网登录中心平台，待上传的案件开始同步")
         self.refresh_state()
@@ -202,6 +219,7 @@ class ConsoleScreen(Screen[None]):
                 self.post_message(ConnectionChanged(True))
                 if was_offline:
                     self.refresh_state()  # what happened while the stream was down
+                    self.session.wake_sync()  # the platform is back: deliver now, not at the next backoff
                 was_offline = False
             elif update.kind in ("offline", "auth"):
                 was_offline = True
