@@ -21,8 +21,8 @@ def free_port() -> int:
 
 class ServeProcess:
     def __init__(self, db: Path, *, windows: int = 8, persons: int = 1000, port: int = 0,
-                 env: dict[str, str] | None = None) -> None:
-        self.db, self.windows, self.persons = db, windows, persons
+                 env: dict[str, str] | None = None, workers: int = 1) -> None:
+        self.db, self.windows, self.persons, self.workers = db, windows, persons, workers
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.env = env or {}
@@ -34,7 +34,7 @@ class ServeProcess:
 
     def start(self, seed: bool = True) -> ServeProcess:
         args = [sys.executable, "-m", "window_tui.cli", "serve", "--db", str(self.db), "--port", str(self.port),
-                "--windows", str(self.windows), "--persons", str(self.persons)]
+                "--windows", str(self.windows), "--persons", str(self.persons), "--workers", str(self.workers)]
         if seed:
             args.append("--seed-demo")
         env = {**os.environ, "WINDOW_TUI_CONFIG": str(self.db.parent / "no-config.toml"), **self.env}

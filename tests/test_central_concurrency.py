@@ -1,5 +1,7 @@
-"""30 windows call at once, 10,000 calls in all, against `window-tui serve` in its
-own process: no ticket is called twice and none is lost."""
+"""30 windows call at once, 10,000 calls in all, against `window-tui serve --workers 2`:
+two processes really serve requests in parallel on one database, so only the
+call-next transaction keeps two windows from getting the same ticket (without it
+this test fails: see the README's "How the pieces keep their promises")."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ WINDOWS = 30
 
 def test_thirty_windows_ten_thousand_calls(tmp_path: Path) -> None:
     db = tmp_path / "central.db"
-    with ServeProcess(db, windows=WINDOWS, persons=300) as server:
+    with ServeProcess(db, windows=WINDOWS, persons=300, workers=2) as server:
         tokens = {w: server.login(w) for w in range(1, WINDOWS + 1)}
         errors: list[str] = []
 
@@ -40,10 +42,13 @@ def test_thirty_windows_ten_thousand_calls(tmp_path: Path) -> None:
         for t in threads:
             t.join()
         called: dict[int, list[str]] = {w: [] for w in tokens}
+        processes: set[int] = set()
 
         def window_loop(window: int) -> None:
             connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
             headers = {"Authorization": f"Bearer {tokens[window]}", "Content-Type": "application/json"}
+            connection.request("GET", "/api/v1/health")
+            processes.add(json.loads(connection.getresponse().read())["process"])
             while True:
                 connection.request("POST", f"/api/v1/windows/{window}/call-next", body="{}", headers=headers)
                 response = connection.getresponse()
@@ -66,6 +71,7 @@ def test_thirty_windows_ten_thousand_calls(tmp_path: Path) -> None:
         for t in threads:
             t.join()
     assert errors == []
+    assert len(processes) == 2, processes  # both processes served windows at the same time
     labels = [label for calls in called.values() for label in calls]
     assert len(labels) == TICKETS
     assert len(set(labels)) == TICKETS, [k for k, v in Counter(labels).items() if v > 1][:5]

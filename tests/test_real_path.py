@@ -190,3 +190,78 @@ def test_one_malformed_record_in_a_batch_is_answered_alone(hall: Hall) -> None:
     results = {r["id"]: r["status"] for r in response.json()["results"]}
     assert all(results[c["case_id"]] == 201 for c in good)
     assert all(400 <= results[c["case_id"]] < 500 for c in broken), results
+
+
+def test_a_counter_on_a_utc_host_at_2330_utc_numbers_and_dates_by_beijing_time(tmp_path: Path) -> None:
+    """The host clock says 23:30 UTC on 2026-11-26; in the hall it is 07:30 on 2026-11-27."""
+    import os
+    import subprocess
+    import sys
+
+    script = f"""
+import time
+from datetime import datetime, timezone, timedelta
+from pathlib import Path
+from offline.numbers import CaseNumbers
+from offline.store import LocalStore
+from tests.casefactory import RECEIVED, newborn_form
+from window_tui.clock import Clock
+from window_tui.config import Config
+from window_tui.domain.case import new_case_id
+from window_tui.session import Clerk, CounterSession
+assert time.strftime("%Z") == "UTC"
+utc_now = datetime.now(timezone.utc)
+clock = Clock(offset=datetime(2026, 11, 26, 23, 30, tzinfo=timezone.utc) - utc_now)
+store = LocalStore(Path({str(tmp_path / 'data')!r}), Path({str(tmp_path / 'store.key')!r}), clock=clock)
+session = CounterSession(config=Config(), store=store, server="http://127.0.0.1:9", window=5, clock=clock)
+session.clerk = Clerk("1005", "陈静")
+CaseNumbers(store, 5).add_blocks([{{"day": "2026-11-27", "first": 1, "last": 5}}], clock.today())
+case = session.take_case(newborn_form(1), case_id=new_case_id(), received=set(RECEIVED))
+print(case.case_number, case.accepted_at, case.promised_date, datetime.now().date())
+"""
+    env = {**os.environ, "TZ": "UTC", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    number, accepted, promised, _host_day = out.stdout.split()
+    assert number == "370800-20261127-05-0001"
+    assert accepted.startswith("2026-11-27T07:30") and accepted.endswith("+08:00")
+    assert promised > "2026-11-27"
+
+
+async def test_the_event_follower_recovers_from_a_502_and_resumes_by_event_id(hall: Hall) -> None:
+    from tests.tcpproxy import CuttableProxy
+    from window_tui.client import PlatformClient
+    from window_tui.events import EventFollower
+
+    proxy = CuttableProxy(hall.server.port)
+    proxy.bad_gateway = 3  # a proxy in front of the platform answers 502 three times
+    client = PlatformClient(proxy.url, token=hall.clerk_token(5))
+    follower = EventFollower(client, retry_initial=0.05, retry_cap=0.2)
+    kinds: list[str] = []
+    events: list[int] = []
+
+    async def follow() -> None:
+        async for update in follower.follow():
+            kinds.append(update.kind)
+            if update.event is not None:
+                events.append(update.event.id)
+                if len(events) == 4:
+                    return
+
+    task = asyncio.create_task(follow())
+    try:
+        for _ in range(2):
+            hall.platform.queue.issue("A", hall.clock.now())
+        hall.platform.hub.notify()
+        await asyncio.sleep(1.0)
+        proxy.cut(0.3)  # and then the stream is cut in the middle
+        for _ in range(2):
+            hall.platform.queue.issue("A", hall.clock.now())
+        hall.platform.hub.notify()
+        await asyncio.wait_for(task, 10)
+    finally:
+        task.cancel()
+        await client.aclose()
+        proxy.close()
+    assert kinds[:3] == ["offline"] * 3 and "online" in kinds
+    assert events == sorted(set(events)) and len(events) == 4  # each event once, in order

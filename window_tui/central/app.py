@@ -138,8 +138,10 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get(f"{API}/health")
     async def health() -> dict[str, Any]:
+        import os
+
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
-                "hall": platform.hall_name}
+                "hall": platform.hall_name, "process": os.getpid()}
 
     @app.post(f"{API}/auth/login")
     async def do_login(body: LoginBody) -> dict[str, Any]:
