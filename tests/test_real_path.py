@@ -265,3 +265,80 @@ async def test_the_event_follower_recovers_from_a_502_and_resumes_by_event_id(ha
         proxy.close()
     assert kinds[:3] == ["offline"] * 3 and "online" in kinds
     assert events == sorted(set(events)) and len(events) == 4  # each event once, in order
+
+
+async def test_a_quarantined_case_is_corrected_and_resubmitted_or_set_aside(make_hall, tmp_path: Path) -> None:
+    from window_tui.ui.status import StatusScreen
+
+    hall: Hall = make_hall(persons=1500)
+    app, session = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _login(pilot, app)
+        good, other = await _take(session, 2)
+        await wait_for(pilot, lambda: not session.store.items(), timeout=15)
+        # Two records the platform refuses (as a counter of an older version might send them).
+        broken = newborn_case(900)
+        broken["form"]["entries"]["bank.card_no"]["value"] = "123"
+        session.store.enqueue("case", broken["case_id"], broken, ref=broken["case_number"])
+        junk = newborn_case(901)
+        junk["form"]["entries"]["bank.card_no"]["value"] = "456"
+        session.store.enqueue("case", junk["case_id"], junk, ref=junk["case_number"])
+        session.wake_sync()
+        await wait_for(pilot, lambda: len(session.store.items("quarantined")) == 2, timeout=15)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatusScreen))
+        await wait_for(pilot, lambda: broken["case_number"] in screen_text(app) and "校验" in screen_text(app))
+        status: StatusScreen = app.screen  # type: ignore[assignment]
+        table = status.query_one("#quarantine")
+        table.focus()
+        row = [str(k.value) for k in table.rows].index(broken["case_id"])
+        table.move_cursor(row=row)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        intake: IntakeScreen = app.screen  # type: ignore[assignment]
+        assert "更正退回案件" in screen_text(app) and broken["case_number"] in screen_text(app)
+        intake.query_one("#input-bank-card_no").focus()
+        await pilot.pause()
+        intake.query_one("#input-bank-card_no").value = "6222020000000000000"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatusScreen), timeout=15)
+        await wait_for(pilot, lambda: broken["case_id"] not in {i.id for i in session.store.items()}, timeout=15)
+        table = status.query_one("#quarantine")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        table.focus()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "TextDialog")
+        app.screen.query_one("Input").value = "重复录入，已另行受理"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: hall.platform.connection.execute(
+            "SELECT COUNT(*) FROM records WHERE kind = 'audit'").fetchone()[0] == 2, timeout=15)
+        await wait_for(pilot, lambda: not session.store.items(), timeout=15)
+    stored = hall.platform.connection.execute("SELECT case_number, body FROM cases WHERE case_id = ?",
+                                              (broken["case_id"],)).fetchone()
+    assert stored[0] == broken["case_number"]  # same id, same number, corrected content
+    audits = [r[0] for r in hall.platform.connection.execute("SELECT body FROM records WHERE kind = 'audit'")]
+    assert any("correct_quarantined_case" in a and "bank.card_no" in a for a in audits)
+    assert any("set_aside_quarantined" in a and "重复录入" in a for a in audits)
+    assert hall.platform.connection.execute("SELECT COUNT(*) FROM cases WHERE case_id = ?",
+                                            (junk["case_id"],)).fetchone()[0] == 0
+    assert {good.case_id, other.case_id} <= set(_on_platform(hall))
+
+
+async def test_a_failing_background_worker_reaches_the_clerk(make_hall, tmp_path: Path) -> None:
+    hall: Hall = make_hall(persons=500)
+    app, session = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _login(pilot, app)
+        real = session.sync_status
+
+        def broken() -> dict:
+            raise RuntimeError("磁盘读取错误")
+
+        session.sync_status = broken  # type: ignore[method-assign]
+        app.console_screen.refresh_sync()  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: noticed(app, "后台任务出错"))
+        assert any("磁盘读取错误" in e for e in app.worker_errors)
+        session.sync_status = real  # type: ignore[method-assign]
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "磁盘读取错误" in screen_text(app))

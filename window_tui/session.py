@@ -244,8 +244,15 @@ class CounterSession:
                           received=received, ticket=original.get("ticket", ""),
                           optional_matters=tuple(original.get("optional_matters", ())))
         new = case.to_json()
-        changed = sorted(k for k in set(new["values"]) | set(original.get("values", {}))
-                         if new["values"].get(k, {}).get("value") != original.get("values", {}).get(k, {}).get("value"))
+
+        def typed(body: dict[str, Any]) -> dict[str, Any]:
+            values = {k: v.get("value") for k, v in body.get("values", {}).items() if isinstance(v, dict)}
+            entries = body.get("form", {}).get("entries", {})
+            values.update({k: v.get("value") for k, v in entries.items() if isinstance(v, dict)})
+            return values
+
+        before, after = typed(original), typed(new)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         if set(received) != set(original.get("received", [])):
             changed.append("materials.received")
         with self._take_lock:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState
 
 from window_tui.session import CounterSession
 from window_tui.ui.commands import CounterCommands
 from window_tui.ui.console import ConsoleScreen
 from window_tui.ui.login import LoginScreen
 from window_tui.ui.messages import LoginChanged, SyncChanged
+from window_tui.ui.supervision import WorkerSupervisor
 
 if TYPE_CHECKING:
     from window_tui.shift_login import ShiftLogin
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("window_tui.ui")
 
 
-class CounterApp(App[None]):
+class CounterApp(WorkerSupervisor, App[None]):
     CSS_PATH = "counter.tcss"
     TITLE = "window-tui 综合窗口"
     COMMANDS = App.COMMANDS | {CounterCommands}
@@ -58,17 +58,6 @@ class CounterApp(App[None]):
         self.session.start_sync(on_change=self._sync_changed_from_thread)
 
     # --- supervision: no background failure goes unseen ------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker of every screen reports here (the message bubbles to the app)."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        log.error("worker %s failed", event.worker.name, exc_info=error)
-        text = f"{self.session.clock.now():%H:%M:%S} {event.worker.name}：{type(error).__name__}：{error}"
-        self.worker_errors.append(text)
-        del self.worker_errors[:-50]
-        self.notify(f"后台任务出错（{event.worker.name}）：{error}。详见状态页（S）", severity="error", timeout=10)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
                markup: bool = True) -> None:

@@ -16,6 +16,7 @@ from window_tui.client import PlatformRejected, PlatformUnavailable
 from window_tui.events import EventFollower
 from window_tui.ui.dialogs import BundlePicker, TextDialog, TransferPicker
 from window_tui.ui.messages import ConnectionChanged, LoginChanged, QueueChanged, SyncChanged
+from window_tui.ui.supervision import SupervisedScreen
 from window_tui.ui.widgets import QueuePanel, StatusBar
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ QUEUE_ACTIONS = {
 }
 
 
-class ConsoleScreen(Screen[None]):
+class ConsoleScreen(SupervisedScreen, Screen[None]):
     BINDINGS = [
         Binding("n", "queue('call-next')", "叫号", id="counter.call_next"),
         Binding("r", "queue('recall')", "重呼", id="counter.recall"),

@@ -14,9 +14,10 @@ from textual.widgets import Digits, Static
 from window_tui.client import PlatformClient
 from window_tui.hall.feed import Call, DisplayFeed, HallState
 from window_tui.hall.voice import Announcer
+from window_tui.ui.supervision import WorkerSupervisor
 
 
-class DisplayApp(App[None]):
+class DisplayApp(WorkerSupervisor, App[None]):
     CSS = """
     Screen { background: $background; }
     #hall { height: 1; background: $primary; color: $text; text-style: bold; content-align: center middle; }

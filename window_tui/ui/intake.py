@@ -19,6 +19,7 @@ from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
 from window_tui.ui.dialogs import OverrideDialog
+from window_tui.ui.supervision import SupervisedScreen
 
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
@@ -86,7 +87,7 @@ class FieldRow(Horizontal):
                 source.add_class(STATE_STYLES[value.state])
 
 
-class IntakeScreen(Screen[dict[str, Any] | None]):
+class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
     """Returns the case taken (its JSON) with `dismiss`, or None when the clerk leaves.
     With `correcting`, the form is a quarantined case being corrected and resubmitted
     under its own id and number."""

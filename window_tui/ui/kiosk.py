@@ -15,6 +15,7 @@ from textual.widgets import Button, Digits, Input, Static
 
 from window_tui.client import PlatformClient, PlatformError
 from window_tui.domain.queue_policy import GREEN_KINDS
+from window_tui.ui.supervision import WorkerSupervisor
 
 if TYPE_CHECKING:
     from printers.service import PrintService
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class KioskApp(App[None]):
+class KioskApp(WorkerSupervisor, App[None]):
     CSS = """
     #title { height: 3; content-align: center middle; text-style: bold; background: $primary; }
     #services { height: auto; padding: 1; }

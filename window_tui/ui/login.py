@@ -10,11 +10,13 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
+from window_tui.ui.supervision import SupervisedScreen
+
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(SupervisedScreen, Screen[None]):
     def __init__(self, session: CounterSession, *, hint: str = "", clerk: str = "", password: str = "") -> None:
         super().__init__()
         self.session = session

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from window_tui.client import PlatformClient, PlatformError
+from window_tui.ui.supervision import WorkerSupervisor
 
 if TYPE_CHECKING:
     from offline.store import LocalStore
@@ -22,7 +23,7 @@ LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满�
 INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
 
 
-class RateApp(App[None]):
+class RateApp(WorkerSupervisor, App[None]):
     CSS = """
     #prompt { height: auto; padding: 1 2; text-style: bold; }
     #levels { height: auto; padding: 0 2; }

@@ -12,11 +12,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from window_tui.ui.supervision import SupervisedScreen
+
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
 
 
-class ReceiptScreen(Screen[None]):
+class ReceiptScreen(SupervisedScreen, Screen[None]):
     BINDINGS = [
         Binding("p", "print", "打印", id="receipt.print"),
         Binding("escape", "close", "完成", id="receipt.close"),

@@ -12,11 +12,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from window_tui.ui.supervision import SupervisedScreen
+
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
 
 
-class StatusScreen(Screen[None]):
+class StatusScreen(SupervisedScreen, Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "返回", id="status.close"),
         Binding("y", "sync_now", "立即同步", id="status.sync_now"),
