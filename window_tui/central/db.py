@@ -100,6 +100,28 @@ MIGRATIONS: list[str] = [
         first INTEGER NOT NULL, last INTEGER NOT NULL, clerk TEXT NOT NULL, leased_at TEXT NOT NULL
     );
     """,
+    # 3: access control — window binding, assigned windows, login limits, device lifetimes,
+    # lookup purposes, progress check codes, a security audit log
+    """
+    ALTER TABLE windows ADD COLUMN device TEXT;
+    ALTER TABLE clerks ADD COLUMN windows TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE sessions ADD COLUMN device TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN expires_at TEXT;
+    ALTER TABLE devices ADD COLUMN revoked_at TEXT;
+    ALTER TABLE cases ADD COLUMN check_code TEXT NOT NULL DEFAULT '';
+    CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at TEXT NOT NULL, locked_until TEXT
+    );
+    CREATE TABLE case_access (
+        case_id TEXT PRIMARY KEY, window INTEGER NOT NULL, clerk TEXT NOT NULL, ticket TEXT NOT NULL DEFAULT '',
+        bundle TEXT NOT NULL DEFAULT '', opened_at TEXT NOT NULL
+    );
+    CREATE TABLE security_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, address TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX lookup_audit_subject ON lookup_audit (subject_key);
+    """,
 ]
 
 
