@@ -23,7 +23,7 @@ def sample_case(status: str = "accepted") -> dict[str, Any]:
     received = {"mother_bank_card", "newborn_photo"} if status == "accepted" else {"mother_bank_card"}
     case = build_case(data, case_id="sample-case-0001", case_number=format_case_number("370800", date(2026, 11, 20), 5, 1),
                       hall="370800", window=5, clerk="1005", accepted_at=datetime(2026, 11, 20, 10, 5),
-                      calendar=WorkCalendar.load(), received=received, ticket="A023")
+                      calendar=WorkCalendar.load(), received=received, ticket="A023", check_code="K7M2Q9RX4T")
     body = case.to_json()
     if status == "rejected":
         body.update(status="rejected", reason="申请事项属于不动产登记中心受理范围，请到不动产登记窗口申请。")

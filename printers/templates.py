@@ -88,11 +88,18 @@ def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> D
         for m in exempt:
             evidence = f" {hall.mask.licence(m['evidence'])}" if m.get("evidence") else ""
             doc.add(Text(f"● {m['name']}：{m['reason']}{evidence}"))
-    url = hall.progress_url + case["case_number"]
+    url = progress_link(hall, case)
     doc.add(Rule(), Text("扫码查询办理进度：", align="center"), QR(url), Text(url, align="center"),
             Feed(1), Text("（受理专用章）", align="right"), Text(accepted.strftime("%Y年%m月%d日"), align="right"),
             Cut())
     return doc
+
+
+def progress_link(hall: HallInfo, case: dict[str, Any]) -> str:
+    """The QR's link: the case number and its check code (without the code the platform
+    shows nothing, so sequential numbers cannot be enumerated)."""
+    code = case.get("check_code", "")
+    return hall.progress_url + case["case_number"] + (f"?c={code}" if code else "")
 
 
 def notice(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
@@ -107,7 +114,7 @@ def notice(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Do
         needed_by = "、".join(m.get("matters", []))
         doc.add(Text(f"{index}. {m['name']}"), Text(f"   用于：{needed_by}"))
     accepted = datetime.fromisoformat(case["accepted_at"])
-    url = hall.progress_url + case["case_number"]
+    url = progress_link(hall, case)
     doc.add(Rule(), Text("已填写的信息已保存，补齐材料后凭本告知书到任一综合窗口办理，无需重复填写。"),
             Text(f"咨询电话：{hall.phone}"), QR(url), Columns("告知人", f"{case['window']}号窗口 工号{case['clerk']}"),
             Columns("告知日期", accepted.strftime("%Y-%m-%d")), Text("（受理专用章）", align="right"), Cut())

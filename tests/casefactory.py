@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from window_tui.domain.case import build_case, format_case_number, new_case_id
 from window_tui.domain.catalog import default_catalog
@@ -15,6 +16,8 @@ _REGISTRY: Registry | None = None
 _CALENDAR: WorkCalendar | None = None
 TYPED = {"newborn.name": "张小宝", "household.relation": "子", "bank.card_no": "6222020000000000000",
          "bank.name": "中国工商银行", "result.delivery": "窗口领取"}
+
+HALL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def registry() -> Registry:
@@ -34,7 +37,7 @@ def newborn_case(seq: int, window: int = 5, sample: int = 0, **overrides: Any) -
     case = build_case(data, case_id=new_case_id(),
                       case_number=format_case_number("370800", date(2026, 11, 20), window, seq),
                       hall="370800", window=window, clerk=str(1000 + window),
-                      accepted_at=datetime(2026, 11, 20, 10, 0), calendar=_CALENDAR,
+                      accepted_at=datetime(2026, 11, 20, 10, 0, tzinfo=HALL_ZONE), calendar=_CALENDAR,
                       received={"mother_bank_card", "newborn_photo"})
     body = case.to_json()
     body.update(overrides)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -14,12 +15,17 @@ from window_tui.domain.forms import merge_bundle
 from window_tui.domain.prefill import FormData
 from window_tui.domain.workdays import WorkCalendar
 
+HALL_ZONE = ZoneInfo("Asia/Shanghai")
+
 
 def test_registry_lookup_needs_a_case_and_is_audited(hall: Hall) -> None:
     mother = hall.samples["newborn"][0]
     token = hall.clerk_token(2)
     with hall.client(token) as clerk:
         assert clerk.get(f"/registry/person/{mother}").status_code == 422
+        made_up = clerk.get(f"/registry/person/{mother}", params={"case_id": "case-0001-abcdef"})
+        assert made_up.status_code == 403 and "所办案件" in made_up.json()["detail"]  # no purpose, no data
+        assert clerk.post("/cases/case-0001-abcdef/open", json={"bundle": "newborn", "ticket": "A001"}).status_code == 200
         r = clerk.get(f"/registry/person/{mother}", params={"case_id": "case-0001-abcdef"})
         assert r.status_code == 200
         record = r.json()
@@ -33,6 +39,7 @@ def test_registry_lookup_needs_a_case_and_is_audited(hall: Hall) -> None:
     assert [e["found"] for e in audit] == [1, 0]
     assert audit[0]["clerk"] == "1002" and audit[0]["window"] == 2
     assert "name" in audit[0]["attributes"]
+    assert audit[0]["purpose_bundle"] == "newborn" and audit[0]["purpose_ticket"] == "A001"  # why they looked
     assert record["attributes"]["name"] not in str(audit)  # names of attributes, never values
 
 
@@ -53,6 +60,7 @@ def _newborn_case(hall: Hall, window: int = 5, seq: int = 1) -> dict:
     async def fetch_all() -> None:
         client = PlatformClient(hall.url)
         await client.login(str(1000 + window), f"demo{1000 + window}", window)
+        await client.open_case(case_id, "newborn")
         while needed := data.lookups_needed():
             for key in needed:
                 data.add_record(key, await client.lookup(key, case_id))
@@ -65,7 +73,7 @@ def _newborn_case(hall: Hall, window: int = 5, seq: int = 1) -> dict:
         data.enter(field_id, value)
     case = build_case(data, case_id=case_id, case_number=format_case_number("370800", date(2026, 11, 20), window, seq),
                       hall="370800", window=window, clerk=str(1000 + window),
-                      accepted_at=datetime(2026, 11, 20, 10, 0), calendar=WorkCalendar.load(),
+                      accepted_at=datetime(2026, 11, 20, 10, 0, tzinfo=HALL_ZONE), calendar=WorkCalendar.load(),
                       received={"mother_bank_card", "newborn_photo"})
     return case.to_json()
 
@@ -90,10 +98,13 @@ def test_case_put_is_idempotent_and_conflicts_are_409(hall: Hall) -> None:
         invalid = clerk.put(f"/cases/{bad['case_id']}", json=bad)
         assert invalid.status_code == 400
         assert "银行卡号" in invalid.json()["errors"]["bank.card_no"]
-    progress = httpx.get(f"{hall.url}/api/v1/progress/{case['case_number']}").json()
+    guessed = httpx.get(f"{hall.url}/api/v1/progress/{case['case_number']}", params={"c": "AAAAAAAAAA"})
+    assert guessed.status_code == 404  # a sequential number alone shows nothing
+    progress = httpx.get(f"{hall.url}/api/v1/progress/{case['case_number']}", params={"c": case["check_code"]}).json()
     assert progress["status"] == "accepted" and progress["promised_date"] == case["promised_date"]
     assert case["values"]["mother.name"]["value"] not in str(progress)
-    page = httpx.get(f"{hall.url}/p/{case['case_number']}")
+    assert httpx.get(f"{hall.url}/p/{case['case_number']}").status_code == 404
+    page = httpx.get(f"{hall.url}/p/{case['case_number']}", params={"c": case["check_code"]})
     assert page.status_code == 200 and "已受理" in page.text
 
 
@@ -115,17 +126,32 @@ def test_racing_puts_store_one_case(hall: Hall) -> None:
     assert len({a.json()["receipt_id"] for a in answers}) == 1
 
 
-def test_batch_gives_a_result_per_item(hall: Hall) -> None:
+def test_batch_gives_a_result_per_item_and_only_the_windows_rater_rates(hall: Hall) -> None:
     case = _newborn_case(hall, seq=3)
     rating = {"case_number": case["case_number"], "window": 5, "level": "不满意",
               "indicators": {"服务效率": "不满意"}, "rated_at": "2026-11-20T10:30:00+08:00"}
+    with hall.kiosk() as kiosk:
+        kiosk.post("/tickets", json={"service": "A"})
     with hall.client(hall.clerk_token(5)) as clerk:
+        clerk.post("/windows/5/call-next")
+        clerk.post("/windows/5/finish", json={"case_numbers": [case["case_number"]]})
         results = clerk.post("/sync/batch", json={"items": [
             {"kind": "case", "id": case["case_id"], "body": case},
+            {"kind": "rating", "id": "rating-by-clerk", "body": rating},
+        ]}).json()["results"]
+        assert [r["status"] for r in results] == [201, 403]  # a clerk never rates his own case
+    with hall.client("demo-rater-token-4") as other_pad:
+        refused = other_pad.put("/records/rating/rating-from-4", json={**rating, "window": 4})
+        assert refused.status_code == 403  # not a case finished at window 4
+    with hall.client("demo-rater-token") as pad:
+        results = pad.post("/sync/batch", json={"items": [
             {"kind": "rating", "id": "rating-1", "body": rating},
             {"kind": "rating", "id": "rating-2", "body": {**rating, "level": "很好"}},
+            {"kind": "rating", "id": "rating-3", "body": {**rating, "window": 6}},
+            {"kind": "print", "id": "print-from-pad", "body": {"job_id": "x" * 8}},
         ]}).json()["results"]
-        assert [r["status"] for r in results] == [201, 201, 400]
+        assert [r["status"] for r in results] == [201, 422, 403, 403]
+    with hall.client(hall.clerk_token(5)) as clerk:
         followups = clerk.get("/followups").json()
     assert followups[0]["case_number"] == case["case_number"]
     assert followups[0]["due_date"] == "2026-11-27"  # 5 working days

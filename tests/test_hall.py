@@ -109,13 +109,13 @@ async def test_kiosk_prints_or_shows_the_ticket(hall: Hall) -> None:
 
 
 async def test_rating_one_per_case_with_followup_for_bad_ones(hall: Hall, tmp_path: Path) -> None:
-    token = hall.clerk_token(4)
+    token = hall.clerk_token(5)
     with hall.kiosk() as kiosk, hall.client(token) as clerk:
         kiosk.post("/tickets", json={"service": "A"})
-        clerk.post("/windows/4/call-next")
-        clerk.post("/windows/4/finish", json={"case_numbers": ["370800-20261120-04-0001"]})
+        clerk.post("/windows/5/call-next")
+        clerk.post("/windows/5/finish", json={"case_numbers": ["370800-20261120-05-0001"]})
     store = LocalStore(tmp_path / "rater", tmp_path / "k")
-    app = RateApp(PlatformClient(hall.url, token="demo-rater-token"), store, 4, poll=0.3)
+    app = RateApp(PlatformClient(hall.url, token="demo-rater-token"), store, 5, poll=0.3)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.case is not None)
         for _ in range(4):
@@ -128,7 +128,7 @@ async def test_rating_one_per_case_with_followup_for_bad_ones(hall: Hall, tmp_pa
     assert store.items() == []
     with hall.client(token) as clerk:
         followups = clerk.get("/followups").json()
-    assert followups[0]["case_number"] == "370800-20261120-04-0001" and followups[0]["level"] == "不满意"
+    assert followups[0]["case_number"] == "370800-20261120-05-0001" and followups[0]["level"] == "不满意"
     from datetime import date
 
     from window_tui.domain.workdays import WorkCalendar

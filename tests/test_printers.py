@@ -105,7 +105,8 @@ def test_templates_round_trip_and_match_golden(profile_name: str, template: str)
     for line in decoded.lines:
         assert columns(line.text, profile.charset) * line.size <= profile.columns
     assert decoded.cuts == (1 if profile.cutter else 0)
-    url = (HALL.queue_url + source["label"]) if template == "ticket" else HALL.progress_url + source["case_number"]
+    url = (HALL.queue_url + source["label"]) if template == "ticket" else (
+        HALL.progress_url + source["case_number"] + "?c=" + source["check_code"])
     assert decoded.qr == ([] if template == "rejection" else [url])
     if template == "receipt":
         joined = "\n".join(decoded.text)

@@ -7,6 +7,7 @@ from pathlib import Path
 from offline.store import LocalStore
 from offline.sync import Backoff, SyncEngine
 from tests.casefactory import TYPED, newborn_case
+from tests.conftest import HALL_TZ as HALL_ZONE
 from tests.conftest import Hall
 from window_tui.client import PlatformClient
 from window_tui.domain.case import build_case, format_case_number, new_case_id
@@ -31,14 +32,14 @@ async def test_delivers_once_keeps_receipt_and_quarantines_without_blocking(hall
     store.enqueue("case", bad["case_id"], bad, ref=bad["case_number"])
     for case in good[1:]:
         store.enqueue("case", case["case_id"], case, ref=case["case_number"])
-    rating = {"case_number": good[0]["case_number"], "window": 5, "level": "满意", "indicators": {}}
-    store.enqueue("rating", "rating-of-1", rating, depends_on=good[0]["case_id"])
+    printed = {"job_id": "print-of-1", "ref": good[0]["case_number"], "template": "receipt", "state": "sent"}
+    store.enqueue("print", "print-of-1", printed, depends_on=good[0]["case_id"])
     await engine.sync_once()
     assert [i.id for i in store.items()] == [bad["case_id"]]
     quarantined = store.items("quarantined")[0]
     assert "bank.card_no" in quarantined.errors and "校验" in quarantined.last_error + str(quarantined.errors)
     archived = store.archived(store.clock.today().isoformat())
-    assert {i.id for i in archived} == {c["case_id"] for c in good} | {"rating-of-1"}
+    assert {i.id for i in archived} == {c["case_id"] for c in good} | {"print-of-1"}
     assert all(i.receipt_id.startswith("R") and len(i.content_hash) == 64 for i in archived)
     # The clerk corrects the quarantined case and resubmits it.
     bad["form"]["entries"]["bank.card_no"]["value"] = TYPED["bank.card_no"]
@@ -71,10 +72,10 @@ async def test_dependent_record_waits_for_its_case(hall: Hall, tmp_path: Path) -
     case = newborn_case(1)
     case["form"]["entries"]["bank.card_no"]["value"] = "1"
     store.enqueue("case", case["case_id"], case)
-    store.enqueue("rating", "r1", {"case_number": case["case_number"], "window": 5, "level": "满意",
-                                   "indicators": {}}, depends_on=case["case_id"])
+    store.enqueue("print", "r1-print", {"job_id": "r1-print", "ref": case["case_number"], "template": "receipt",
+                                        "state": "sent"}, depends_on=case["case_id"])
     await engine.sync_once()
-    assert {i.id: i.state for i in store.items()} == {case["case_id"]: "quarantined", "r1": "pending"}
+    assert {i.id: i.state for i in store.items()} == {case["case_id"]: "quarantined", "r1-print": "pending"}
     await client.aclose()
 
 
@@ -136,7 +137,7 @@ async def test_manual_fields_are_verified_and_mismatch_raised(hall: Hall, tmp_pa
             data.enter(field_id, value)
     assert data.errors() == {}
     case = build_case(data, case_id=new_case_id(), case_number=format_case_number("370800", date(2026, 11, 20), 5, 9),
-                      hall="370800", window=5, clerk="1005", accepted_at=datetime(2026, 11, 20, 10),
+                      hall="370800", window=5, clerk="1005", accepted_at=datetime(2026, 11, 20, 10, tzinfo=HALL_ZONE),
                       calendar=WorkCalendar.load(), received={"mother_bank_card", "newborn_photo", "father_id_card",
                                                               "mother_id_card", "household_register", "marriage_cert",
                                                               "birth_medical_cert", "childbirth_bills",

@@ -193,6 +193,10 @@ class PlatformClient:
 
     # --- shared data --------------------------------------------------------------------
 
+    async def open_case(self, case_id: str, bundle: str, ticket: str = "") -> None:
+        """Registers the intake: the purpose of this case's registry lookups."""
+        await self.request("POST", f"/cases/{case_id}/open", json_body={"bundle": bundle, "ticket": ticket})
+
     async def lookup(self, key: LookupKey, case_id: str) -> SharedRecord | None:
         response = await self.request("GET", f"/registry/{key.registry}/{key.key}", params={"case_id": case_id},
                                       ok=(404,))
@@ -223,8 +227,8 @@ class PlatformClient:
     async def batch(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return (await self.request("POST", "/sync/batch", json_body={"items": items})).json()["results"]
 
-    async def progress(self, case_number: str) -> dict[str, Any] | None:
-        response = await self.request("GET", f"/progress/{case_number}", ok=(404,))
+    async def progress(self, case_number: str, check_code: str) -> dict[str, Any] | None:
+        response = await self.request("GET", f"/progress/{case_number}", params={"c": check_code}, ok=(404,))
         return None if response.status_code == 404 else response.json()
 
     # --- event stream -------------------------------------------------------------------

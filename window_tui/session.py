@@ -78,6 +78,7 @@ class CounterSession:
         self.client = PlatformClient(self.server)
         self.numbers = CaseNumbers(self.store, self.window)
         self._take_lock = threading.Lock()
+        self._opened_cases: set[str] = set()
 
     # --- login: the session is the one owner of credentials and token ------------------------
 
@@ -167,7 +168,12 @@ class CounterSession:
     async def window_state(self) -> dict[str, Any]:
         return await self.client.window_state(self.window)
 
-    async def lookup(self, key: LookupKey, case_id: str) -> SharedRecord | None:
+    async def lookup(self, key: LookupKey, case_id: str, bundle: str = "", ticket: str = "") -> SharedRecord | None:
+        """A registry lookup for a case this window is handling: the intake is registered
+        with the platform first (once per case), which is the lookup's stated purpose."""
+        if case_id not in self._opened_cases:
+            await self.client.open_case(case_id, bundle, ticket)
+            self._opened_cases.add(case_id)
         return await self.client.lookup(key, case_id)
 
     async def refresh_catalog(self) -> bool:
@@ -242,7 +248,8 @@ class CounterSession:
                           hall=original["hall"], window=original["window"], clerk=self.clerk.number,
                           accepted_at=datetime.fromisoformat(original["accepted_at"]), calendar=self.calendar,
                           received=received, ticket=original.get("ticket", ""),
-                          optional_matters=tuple(original.get("optional_matters", ())))
+                          optional_matters=tuple(original.get("optional_matters", ())),
+                          check_code=original.get("check_code", ""))
         new = case.to_json()
 
         def typed(body: dict[str, Any]) -> dict[str, Any]:

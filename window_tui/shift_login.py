@@ -10,12 +10,13 @@ guarded by a lock and no await happens while the lock is held.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from window_tui.client import LoginRequired, PlatformRejected
+from window_tui.client import LoginRequired, PlatformRejected, PlatformUnavailable
 
 if TYPE_CHECKING:
     from window_tui.client import PlatformClient
@@ -33,6 +34,7 @@ class ShiftLogin:
     logins: int = 0  # online logins this shift (the first, and every automatic one)
     on_change: Callable[[ShiftLogin, dict[str, Any] | None], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _in_flight: bool = field(default=False, repr=False)
 
     @property
     def online(self) -> bool:
@@ -42,12 +44,19 @@ class ShiftLogin:
         """A valid token: the current one if another client already replaced `stale`,
         else a new login through `client`. Raises PlatformUnavailable (try later) or
         LoginRequired (only the clerk can fix it)."""
-        with self._lock:
-            if self.token and self.token != stale:
-                return self.token
-            if self.refused:
-                raise LoginRequired(self.refused, 401)
-            clerk, password, window, device = self.clerk, self.password, self.window, self.device
+        for _ in range(200):  # another client (the other thread's loop) may be logging in right now
+            with self._lock:
+                if self.token and self.token != stale:
+                    return self.token
+                if self.refused:
+                    raise LoginRequired(self.refused, 401)
+                if not self._in_flight:
+                    self._in_flight = True
+                    clerk, password, window, device = self.clerk, self.password, self.window, self.device
+                    break
+            await asyncio.sleep(0.05)
+        else:
+            raise PlatformUnavailable("登录超时，稍后重试")
         try:
             answer = await client.login(clerk, password, window, device)
         except LoginRequired:
@@ -59,6 +68,9 @@ class ShiftLogin:
                 self.refused = message
             self._changed(None)
             raise LoginRequired(message, exc.status, exc.payload) from exc
+        finally:
+            with self._lock:
+                self._in_flight = False
         with self._lock:
             self.token = answer["token"]
             self.clerk_name = answer.get("clerk", {}).get("name", self.clerk_name)

@@ -2,25 +2,56 @@
 public progress page for the receipt's QR code (/p/{case_number})."""
 
 
+import asyncio
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends, FastAPI, Header, Request
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi import Path as FPath
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import ValidationError
 
-from window_tui.central import intake, numbering, registry_store, stats
-from window_tui.central.auth import AuthError, Principal, authenticate, login
+from window_tui.central import access, intake, numbering, registry_store, stats
+from window_tui.central.auth import (
+    AuthError,
+    Principal,
+    authenticate,
+    clear_failures,
+    login_blocked,
+    open_session,
+    record_failure,
+    release_window,
+    verify_password,
+)
+from window_tui.central.auth import audit as auth_audit
 from window_tui.central.clock import Clock
 from window_tui.central.db import connect, transaction
+from window_tui.central.guards import BodyLimit, BodyTooLarge, RateLimiter
 from window_tui.central.hub import EventHub
 from window_tui.central.queue import Queue, QueueError
+from window_tui.central.schemas import (
+    AuditRecordBody,
+    BatchBody,
+    BatchItem,
+    CallBody,
+    FinishBody,
+    LeaseBody,
+    LoginBody,
+    OpenCaseBody,
+    PrintRecordBody,
+    RatingBody,
+    TicketBody,
+    TransferBody,
+    describe_errors,
+)
 from window_tui.domain.catalog import Catalog, default_catalog
 from window_tui.domain.queue_policy import QueuePolicy
 from window_tui.domain.workdays import WorkCalendar
@@ -41,6 +72,10 @@ class Platform:
     heartbeat_seconds: float = 15.0
     policy: QueuePolicy = field(default_factory=QueuePolicy)
     poll_interval: float = 0.0  # > 0 when other processes write events too (serve --workers)
+    case_body_limit: int = 256 * 1024
+    lookups_per_minute: int = 120  # per clerk
+    progress_per_minute: int = 30  # per address, public progress lookups
+    rating_period: timedelta = timedelta(minutes=30)  # a rating comes within this after finishing
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
@@ -60,58 +95,60 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-class LoginBody(BaseModel):
-    clerk: str
-    password: str
-    window: int | None = None
-    device: str = ""  # the counter installation; a window is bound to one device at a time
-
-
-class LeaseBody(BaseModel):
-    days: int = 7
-    size: int = 50
-
-
-class TicketBody(BaseModel):
-    service: str
-    priority: str = "normal"
-    priority_kind: str = ""
-    appointment_code: str = ""
-
-
-class CallBody(BaseModel):
-    label: str
-
-
-class FinishBody(BaseModel):
-    case_numbers: list[str] = []
-
-
-class TransferBody(BaseModel):
-    to_service: str | None = None
-    to_window: int | None = None
-
-
-class BatchItem(BaseModel):
-    kind: str
-    id: str
-    body: dict[str, Any]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "请求内容无效"}, 401: {"description": "未登录或令牌无效"},
+    403: {"description": "无权执行此操作"}, 404: {"description": "不存在"}, 409: {"description": "冲突"},
+    413: {"description": "请求内容过大"}, 422: {"description": "字段校验未通过（中文说明字段）"},
+    429: {"description": "过于频繁，请稍后再试"},
+}
+PUBLIC_ERRORS = {k: v for k, v in ERRORS.items() if k in (404, 422, 429)}
+Window = Annotated[int, FPath(ge=1, le=999, description="窗口号")]
+CaseId = Annotated[str, FPath(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
+Label = Annotated[str, FPath(min_length=1, max_length=16, pattern=r"^[A-Za-z]{0,4}[0-9]{1,5}$")]
+NumberPath = Annotated[str, FPath(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
 
 
 def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(title="window-tui 中心平台", version="1.0", openapi_url="/openapi.json", docs_url="/docs")
     app.state.platform = platform
+    app.add_middleware(BodyLimit, case_limit=platform.case_body_limit)
+    lookups = RateLimiter(platform.lookups_per_minute, 60)
+    progress_reads = RateLimiter(platform.progress_per_minute, 60)
+
+    def fail(status: int, message: str, retry_after: int | None = None, **extra: Any) -> JSONResponse:
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return JSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
 
     @app.exception_handler(QueueError)
     async def queue_error(_: Request, exc: QueueError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        return fail(exc.status, exc.message)
 
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        return fail(exc.status, exc.message, exc.retry_after)
+
+    @app.exception_handler(numbering.NumberingError)
+    async def numbering_error(_: Request, exc: numbering.NumberingError) -> JSONResponse:
+        return fail(exc.status, exc.message)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return fail(413, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        message, fields = describe_errors(list(exc.errors()))
+        return fail(422, message, errors=fields)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(UnicodeError)
+    @app.exception_handler(RecursionError)
+    async def unusable(_: Request, exc: Exception) -> JSONResponse:
+        # Integers beyond 64 bits, lone surrogates, JSON nested too deep: the input, not the platform.
+        return fail(400, f"请求内容无法处理（{type(exc).__name__}）")
 
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
-        if not authorization or not authorization.lower().startswith("bearer "):
+        if not authorization or not authorization.lower().startswith("bearer ") or len(authorization) > 200:
             raise AuthError(401, "缺少令牌，请先登录")
         return authenticate(platform.connection, authorization[7:].strip(), platform.clock.now())
 
@@ -123,10 +160,13 @@ def create_app(platform: Platform) -> FastAPI:
 
         return check
 
-    Clerk = Annotated[Principal, Depends(role("clerk"))]
-    Display = Annotated[Principal, Depends(role("display", "clerk"))]
+    Anyone = Annotated[Principal, Depends(principal)]
+    Clerk = Annotated[Principal, Depends(role("clerk", "supervisor"))]
+    Supervisor = Annotated[Principal, Depends(role("supervisor"))]
+    Admin = Annotated[Principal, Depends(role("admin"))]
+    Display = Annotated[Principal, Depends(role("display", "clerk", "supervisor"))]
     Kiosk = Annotated[Principal, Depends(role("kiosk"))]
-    Sender = Annotated[Principal, Depends(role("clerk", "rater"))]
+    Sender = Annotated[Principal, Depends(role("clerk", "supervisor", "rater"))]
 
     def own_window(who: Principal, window: int) -> None:
         if who.role != "admin" and who.window != window:
@@ -143,29 +183,57 @@ def create_app(platform: Platform) -> FastAPI:
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
                 "hall": platform.hall_name, "process": os.getpid()}
 
-    @app.post(f"{API}/auth/login")
-    async def do_login(body: LoginBody) -> dict[str, Any]:
+    @app.post(f"{API}/auth/login", responses=ERRORS)
+    async def do_login(body: LoginBody, request: Request) -> dict[str, Any]:
+        """Locks and delays are checked before hashing; scrypt runs in a thread, so a flood of
+        wrong passwords costs the hall's other requests (call-next) next to nothing."""
         now = platform.clock.now()
+        address = request.client.host if request.client else ""
+        keys = [f"clerk:{body.clerk}", f"addr:{address}"]
+        blocked = login_blocked(platform.connection, keys, now)
+        if blocked is not None:
+            raise blocked
+        row = platform.connection.execute("SELECT * FROM clerks WHERE number = ? AND active = 1",
+                                          (body.clerk,)).fetchone()
+        stored = row["password_hash"] if row is not None else DUMMY_HASH  # same cost for unknown clerks
+        ok = await asyncio.to_thread(verify_password, body.password, stored)
         with transaction(platform.connection):
-            if body.window is not None:
-                platform.queue.window(body.window)
-            token, expires, row = login(platform.connection, body.clerk, body.password, body.window, now,
-                                        device=body.device)
-            if body.window is not None:
-                platform.connection.execute("UPDATE windows SET clerk = ? WHERE number = ?",
-                                            (body.clerk, body.window))
+            if row is None or not ok:
+                record_failure(platform.connection, keys[0], now, admin_lock=row is not None)
+                record_failure(platform.connection, keys[1], now, admin_lock=False)
+                auth_audit(platform.connection, now, body.clerk, "login_failed", f"窗口 {body.window}", address)
+                failure = AuthError(401, "工号或密码错误")
+            else:
+                failure = None
+                if body.window is not None:
+                    platform.queue.window(body.window)
+                clear_failures(platform.connection, keys[0])
+                token, expires = open_session(platform.connection, row, body.window, body.device, now)
+                auth_audit(platform.connection, now, body.clerk, "login", f"窗口 {body.window}", address)
+        if failure is not None:
+            raise failure
         return {"token": token, "expires_at": expires.isoformat(), "clerk": {"number": row["number"],
                 "name": row["name"], "role": row["role"]}, "window": body.window}
 
-    @app.get(f"{API}/services")
-    async def services(_: Annotated[Principal, Depends(principal)]) -> list[dict[str, Any]]:
+    @app.post(f"{API}/windows/{{window}}/release", responses=ERRORS)
+    async def release(window: Window, who: Supervisor) -> dict[str, Any]:
+        """A supervisor frees a window held by a clerk (a PC that died, a clerk gone home)."""
+        platform.queue.window(window)
+        now = platform.clock.now()
+        with transaction(platform.connection):
+            ended = release_window(platform.connection, window)
+            auth_audit(platform.connection, now, who.subject, "release_window", f"窗口 {window}，结束 {ended} 个会话")
+        return {"window": window, "sessions_ended": ended}
+
+    @app.get(f"{API}/services", responses=ERRORS)
+    async def services(_: Anyone) -> list[dict[str, Any]]:
         return platform.queue.services()
 
-    @app.get(f"{API}/windows")
+    @app.get(f"{API}/windows", responses=ERRORS)
     async def windows(_: Clerk) -> list[dict[str, Any]]:
-        return platform.queue.windows()
+        return [{k: v for k, v in w.items() if k != "device"} for w in platform.queue.windows()]
 
-    @app.post(f"{API}/tickets", status_code=201)
+    @app.post(f"{API}/tickets", status_code=201, responses=ERRORS)
     async def issue(body: TicketBody, _: Kiosk) -> JSONResponse:
         now = platform.clock.now()
         slot_start = slot_end = None
@@ -191,75 +259,72 @@ def create_app(platform: Platform) -> FastAPI:
                                       slot_end=slot_end)
         return done(ticket, 201)
 
-    @app.get(f"{API}/tickets/{{label}}/position")
-    async def position(label: str) -> dict[str, Any]:
+    @app.get(f"{API}/tickets/{{label}}/position", responses=PUBLIC_ERRORS)
+    async def position(label: Label) -> dict[str, Any]:
         now = platform.clock.now()
         return platform.queue.position(now.date().isoformat(), label, now)
 
-    @app.post(f"{API}/windows/{{window}}/call-next")
-    async def call_next(window: int, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/call-next", responses=ERRORS)
+    async def call_next(window: Window, who: Clerk) -> JSONResponse:
         own_window(who, window)
         ticket = platform.queue.call_next(window, platform.clock.now())
         if ticket is None:
             return JSONResponse({"detail": "当前无人等候", "ticket": None}, status_code=200)
         return done({"ticket": ticket})
 
-    @app.post(f"{API}/windows/{{window}}/call")
-    async def call_number(window: int, body: CallBody, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/call", responses=ERRORS)
+    async def call_number(window: Window, body: CallBody, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done({"ticket": platform.queue.call_number(window, body.label, platform.clock.now())})
 
-    @app.post(f"{API}/windows/{{window}}/recall")
-    async def recall(window: int, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/recall", responses=ERRORS)
+    async def recall(window: Window, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done({"ticket": platform.queue.recall(window, platform.clock.now())})
 
-    @app.post(f"{API}/windows/{{window}}/no-show")
-    async def no_show(window: int, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/no-show", responses=ERRORS)
+    async def no_show(window: Window, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done({"ticket": platform.queue.no_show(window, platform.clock.now())})
 
-    @app.post(f"{API}/windows/{{window}}/start")
-    async def start(window: int, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/start", responses=ERRORS)
+    async def start(window: Window, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done({"ticket": platform.queue.start(window, platform.clock.now())})
 
-    @app.post(f"{API}/windows/{{window}}/finish")
-    async def finish(window: int, body: FinishBody, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/finish", responses=ERRORS)
+    async def finish(window: Window, body: FinishBody, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done({"ticket": platform.queue.finish(window, platform.clock.now(), body.case_numbers)})
 
-    @app.post(f"{API}/windows/{{window}}/transfer")
-    async def transfer(window: int, body: TransferBody, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/transfer", responses=ERRORS)
+    async def transfer(window: Window, body: TransferBody, who: Clerk) -> JSONResponse:
         own_window(who, window)
         ticket = platform.queue.transfer(window, platform.clock.now(), to_service=body.to_service,
                                          to_window=body.to_window)
         return done({"ticket": ticket})
 
-    @app.post(f"{API}/windows/{{window}}/pause")
-    async def pause(window: int, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/pause", responses=ERRORS)
+    async def pause(window: Window, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done(platform.queue.set_paused(window, True, platform.clock.now()))
 
-    @app.post(f"{API}/windows/{{window}}/resume")
-    async def resume(window: int, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/resume", responses=ERRORS)
+    async def resume(window: Window, who: Clerk) -> JSONResponse:
         own_window(who, window)
         return done(platform.queue.set_paused(window, False, platform.clock.now()))
 
-    @app.post(f"{API}/windows/{{window}}/case-numbers")
-    async def case_numbers(window: int, body: LeaseBody, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/windows/{{window}}/case-numbers", responses=ERRORS)
+    async def case_numbers(window: Window, body: LeaseBody, who: Clerk) -> JSONResponse:
         """Blocks of case numbers for this window (today and the next days), never handed out twice."""
         own_window(who, window)
         platform.queue.window(window)
-        try:
-            blocks = numbering.lease_blocks(platform.connection, window, who.subject, platform.clock.now(),
-                                            body.days, body.size)
-        except numbering.NumberingError as exc:
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        blocks = numbering.lease_blocks(platform.connection, window, who.subject, platform.clock.now(),
+                                        body.days, body.size)
         return JSONResponse({"window": window, "blocks": blocks})
 
-    @app.get(f"{API}/windows/{{window}}/state")
-    async def window_state(window: int, who: Clerk) -> dict[str, Any]:
+    @app.get(f"{API}/windows/{{window}}/state", responses=ERRORS)
+    async def window_state(window: Window, who: Clerk) -> dict[str, Any]:
         own_window(who, window)
         now = platform.clock.now()
         day = now.date().isoformat()
@@ -275,10 +340,11 @@ def create_app(platform: Platform) -> FastAPI:
                 "current": platform.queue.current(window, now), "waiting": platform.queue.waiting_counts(day),
                 "served_today": served, "no_shows_today": no_shows, "last_event_id": last_event}
 
-    @app.get(f"{API}/windows/{{window}}/last-finished")
-    async def last_finished(window: int, who: Annotated[Principal, Depends(role("rater", "clerk"))]) -> dict[str, Any]:
+    @app.get(f"{API}/windows/{{window}}/last-finished", responses=ERRORS)
+    async def last_finished(window: Window, who: Annotated[Principal, Depends(role("rater", "clerk"))]
+                            ) -> dict[str, Any]:
         """For the rating pad at a window: the case numbers of the last finished ticket."""
-        if who.window is not None and who.window != window:
+        if who.role != "admin" and who.window != window:
             raise AuthError(403, f"本设备属于 {who.window} 号窗口")
         row = platform.connection.execute(
             "SELECT label, case_numbers, finished_at FROM tickets WHERE window = ? AND status = 'done'"
@@ -287,8 +353,8 @@ def create_app(platform: Platform) -> FastAPI:
             return {"label": "", "case_numbers": [], "finished_at": None}
         return {"label": row["label"], "case_numbers": json.loads(row["case_numbers"]), "finished_at": row["finished_at"]}
 
-    @app.get("/q/{label}", response_class=HTMLResponse)
-    async def queue_page(label: str) -> HTMLResponse:
+    @app.get("/q/{label}", response_class=HTMLResponse, responses=PUBLIC_ERRORS)
+    async def queue_page(label: Label) -> HTMLResponse:
         """The ticket's QR code: where am I in the queue (no personal data)."""
         from html import escape
 
@@ -304,119 +370,186 @@ def create_app(platform: Platform) -> FastAPI:
                             f"<p>号码 <b>{escape(position['label'])}</b>（{escape(position['service_name'])}）</p>"
                             f"<p>{escape(status)}</p></html>")
 
-    @app.get(f"{API}/display/snapshot")
+    @app.get(f"{API}/display/snapshot", responses=ERRORS)
     async def snapshot(_: Display) -> dict[str, Any]:
         return display_snapshot(platform)
 
-    @app.get(f"{API}/events/stream")
-    async def stream(request: Request, _: Display, after: int | None = None,
-                     last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
-        start_after = after or 0
+    @app.get(f"{API}/events/stream", responses=ERRORS)
+    async def stream(request: Request, _: Display, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+                     last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> StreamingResponse:
+        start_after = after
         if last_event_id and last_event_id.isdigit():
-            start_after = int(last_event_id)
+            start_after = min(int(last_event_id), 2**62)
         return StreamingResponse(event_lines(platform, request, start_after), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @app.get(f"{API}/registry/{{registry}}/{{key}}")
-    async def registry_lookup(registry: str, key: str, case_id: str, who: Clerk) -> JSONResponse:
+    @app.post(f"{API}/cases/{{case_id}}/open", responses=ERRORS)
+    async def open_intake(case_id: CaseId, body: OpenCaseBody, who: Clerk) -> dict[str, Any]:
+        """An intake starts: the case id becomes the purpose of the clerk's registry lookups."""
+        with transaction(platform.connection):
+            access.open_case(platform.connection, who, case_id, body.bundle, body.ticket, platform.clock.now())
+        return {"case_id": case_id, "window": who.window}
+
+    @app.get(f"{API}/registry/{{registry}}/{{key}}", responses=ERRORS)
+    async def registry_lookup(registry: Annotated[str, FPath(max_length=16)],
+                              key: Annotated[str, FPath(min_length=1, max_length=64)],
+                              case_id: Annotated[str, Query(min_length=8, max_length=64)], who: Clerk) -> JSONResponse:
         if registry not in registry_store.LOOKUP_REGISTRIES:
-            return JSONResponse({"detail": f"未知的共享数据来源 {registry}"}, status_code=404)
-        if len(case_id) < 8:
-            return JSONResponse({"detail": "查询共享数据须说明所办案件"}, status_code=400)
+            return fail(404, f"未知的共享数据来源 {registry}")
+        access.check_lookup_purpose(platform.connection, who, case_id)
+        if not lookups.allow(who.subject):
+            return fail(429, f"共享数据查询过于频繁（每分钟至多 {platform.lookups_per_minute} 次），请稍后再试", 10)
         record = registry_store.lookup(platform.connection, who, registry, key, case_id, platform.clock.now())
         if record is None:
             return JSONResponse({"detail": "共享数据中无此记录", "found": False}, status_code=404)
         return JSONResponse(record)
 
-    @app.get(f"{API}/catalog")
-    async def catalog(_: Annotated[Principal, Depends(principal)],
-                      if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    @app.get(f"{API}/catalog", responses=ERRORS)
+    async def catalog(_: Anyone, if_none_match: Annotated[str | None, Header(max_length=80)] = None) -> Response:
         etag = f'"{platform.catalog.version}"'
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(platform._catalog_json, media_type="application/json", headers={"ETag": etag})
 
-    @app.put(f"{API}/cases/{{case_id}}")
-    async def put_case(case_id: str, _: Clerk, body: Annotated[Any, Body()]) -> JSONResponse:
-        status, answer = intake.put_case(platform.connection, platform.catalog, case_id, body,
-                                         platform.clock.now())
+    @app.put(f"{API}/cases/{{case_id}}", responses=ERRORS)
+    async def put_case(case_id: CaseId, who: Clerk, body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+        status, answer = submit_record(platform, who, BatchItem.model_construct(kind="case", id=case_id, body=body),
+                                       platform.clock.now())
         return JSONResponse(answer, status_code=status)
 
-    @app.get(f"{API}/cases/{{case_id}}")
-    async def get_case(case_id: str, _: Clerk) -> JSONResponse:
+    @app.get(f"{API}/cases/{{case_id}}", responses=ERRORS)
+    async def get_case(case_id: CaseId, who: Clerk) -> JSONResponse:
+        access.check_case_reader(platform.connection, who, case_id)
         found = intake.get_case(platform.connection, case_id)
         if found is None:
-            return JSONResponse({"detail": "平台上没有此案件"}, status_code=404)
+            return fail(404, "平台上没有此案件")
+        with transaction(platform.connection):
+            auth_audit(platform.connection, platform.clock.now(), who.subject, "read_case", case_id)
         return JSONResponse(found)
 
-    @app.put(f"{API}/records/{{kind}}/{{record_id}}")
-    async def put_record(kind: str, record_id: str, _: Sender, body: Annotated[Any, Body()]) -> JSONResponse:
-        status, answer = intake.put_record(platform.connection, kind, record_id, body, platform.clock.now(),
-                                           platform.calendar, platform.followup_workdays)
+    @app.put(f"{API}/records/{{kind}}/{{record_id}}", responses=ERRORS)
+    async def put_record(kind: Literal["rating", "print", "audit"], record_id: Annotated[str, FPath(
+            min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")], who: Sender,
+            body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+        item = BatchItem.model_construct(kind=kind, id=record_id, body=body)
+        status, answer = submit_record(platform, who, item, platform.clock.now())
         return JSONResponse(answer, status_code=status)
 
-    @app.post(f"{API}/sync/batch")
-    async def batch(request: Request, who: Sender) -> JSONResponse:
-        """Body: {"items": [{"kind", "id", "body"}]} — parsed by hand: validating large
-        case bodies through pydantic models would cost more than the intake itself."""
-        try:
-            raw = json.loads(await request.body())
-            items = [BatchItem.model_construct(kind=str(i["kind"]), id=str(i["id"]), body=i["body"])
-                     for i in raw["items"]]
-        except (ValueError, KeyError, TypeError):
-            return JSONResponse({"detail": "批量数据格式错误：应为 {\"items\": [{\"kind\", \"id\", \"body\"}]}"},
-                                status_code=400)
+    @app.post(f"{API}/sync/batch", responses=ERRORS)
+    async def batch(body: BatchBody, who: Sender) -> JSONResponse:
+        """One answer per record: a refused record never holds back the others."""
         now = platform.clock.now()
         results = []
-        for item in items:
-            status, answer = batch_item(platform, who, item, now)
+        for item in body.items:
+            status, answer = submit_record(platform, who, item, now)
             results.append({"kind": item.kind, "id": item.id, "status": status, **answer})
         return JSONResponse({"results": results})
 
-    @app.get(f"{API}/progress/{{case_number}}")
-    async def progress(case_number: str) -> JSONResponse:
-        found = intake.progress(platform.connection, case_number)
+    @app.get(f"{API}/progress/{{case_number}}", responses=PUBLIC_ERRORS)
+    async def progress(case_number: NumberPath, request: Request,
+                       c: Annotated[str, Query(min_length=1, max_length=32, description="回执二维码上的校验码")]
+                       ) -> JSONResponse:
+        if not progress_reads.allow(request.client.host if request.client else ""):
+            return fail(429, "查询过于频繁，请稍后再试", 30)
+        found = intake.progress(platform.connection, case_number, c)
         if found is None:
-            return JSONResponse({"detail": "未查询到该案件（离线受理的案件上传后可查）"}, status_code=404)
+            return fail(404, "未查询到该案件（请核对编号与校验码；离线受理的案件上传后可查）")
         return JSONResponse(found)
 
-    @app.get("/p/{case_number}", response_class=HTMLResponse)
-    async def progress_page(case_number: str) -> HTMLResponse:
-        found = intake.progress(platform.connection, case_number)
+    @app.get("/p/{case_number}", response_class=HTMLResponse, responses=PUBLIC_ERRORS)
+    async def progress_page(case_number: NumberPath, request: Request,
+                            c: Annotated[str, Query(max_length=32)] = "") -> HTMLResponse:
+        if not progress_reads.allow(request.client.host if request.client else ""):
+            return HTMLResponse("<!doctype html><meta charset='utf-8'><p>查询过于频繁，请稍后再试</p>", status_code=429)
+        found = intake.progress(platform.connection, case_number, c) if c else None
         return HTMLResponse(progress_html(platform.hall_name, case_number, found),
                             status_code=200 if found else 404)
 
-    @app.get(f"{API}/stats")
-    async def day_stats(_: Clerk, day: str | None = None) -> dict[str, Any]:
+    @app.get(f"{API}/stats", responses=ERRORS)
+    async def day_stats(_: Clerk, day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
+                        ) -> dict[str, Any]:
         return stats.daily_stats(platform.connection, day or platform.clock.now().date().isoformat())
 
-    @app.get(f"{API}/followups")
+    @app.get(f"{API}/followups", responses=ERRORS)
     async def list_followups(_: Clerk) -> list[dict[str, Any]]:
         return intake.followups(platform.connection)
 
-    @app.get(f"{API}/audit")
-    async def audit(_: Annotated[Principal, Depends(role("admin"))], case_id: str | None = None) -> list[dict[str, Any]]:
-        return registry_store.audit_entries(platform.connection, case_id)
+    @app.get(f"{API}/audit", responses=ERRORS)
+    async def audit(_: Admin, case_id: Annotated[str | None, Query(max_length=64)] = None,
+                    subject: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
+        return registry_store.audit_entries(platform.connection, case_id, subject)
 
     return app
 
 
-def batch_item(platform: Platform, who: Principal, item: BatchItem, now: datetime) -> tuple[int, dict[str, Any]]:
-    """One record of a batch, answered on its own: a malformed record is a 422 for
-    that record, never a 500 that holds back every good record beside it."""
+DUMMY_HASH = "scrypt$16384$8$1$00$00"
+
+
+def submit_record(platform: Platform, who: Principal, item: BatchItem, now: datetime) -> tuple[int, dict[str, Any]]:
+    """One record, from PUT or a batch, answered on its own: refused (403), malformed (400/422)
+    or stored; a malformed record never becomes a 500 that holds back good records beside it."""
     try:
+        access.check_kind(who, item.kind)
+        body = item.body
+        if not isinstance(body, dict):
+            return 422, {"detail": "记录内容应为 JSON 对象"}
         if item.kind == "case":
-            if who.role not in ("clerk", "admin"):
-                return 403, {"detail": "无权提交案件"}
-            return intake.put_case(platform.connection, platform.catalog, item.id, item.body, now)
-        return intake.put_record(platform.connection, item.kind, item.id, item.body, now,
+            problems = case_sanity_problems(body, now)
+            if problems:
+                return 422, {"detail": "案件内容不合理", "errors": problems}
+            access.check_case_attribution(platform.connection, who, body)
+            return intake.put_case(platform.connection, platform.catalog, item.id, body, now)
+        if item.kind == "rating":
+            try:
+                RatingBody.model_validate(body)
+            except ValidationError as exc:
+                message, fields = describe_errors(list(exc.errors()))
+                return 422, {"detail": message, "errors": fields}
+            access.check_rating(platform.connection, who, body, now, platform.rating_period)
+        elif item.kind == "print":
+            PrintRecordBody.model_validate(body)
+        elif item.kind == "audit":
+            AuditRecordBody.model_validate(body)
+        return intake.put_record(platform.connection, item.kind, item.id, body, now,
                                  platform.calendar, platform.followup_workdays)
-    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
-        log.warning("batch record %s/%s malformed: %r", item.kind, item.id, exc)
+    except AuthError as exc:
+        return exc.status, {"detail": exc.message}
+    except ValidationError as exc:
+        message, fields = describe_errors(list(exc.errors()))
+        return 422, {"detail": message, "errors": fields}
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError, RecursionError) as exc:
+        log.warning("record %s/%s malformed: %r", item.kind, item.id, exc)
         return 422, {"detail": f"记录格式错误：{type(exc).__name__}（{exc}）"}
     except sqlite3.Error as exc:
-        log.exception("batch record %s/%s: database error", item.kind, item.id)
+        log.exception("record %s/%s: database error", item.kind, item.id)
         return 503, {"detail": f"数据库暂时不可用：{exc}"}
+
+
+CASE_NUMBER = re.compile(r"^\d{6}-(\d{8})-(\d{2,3})-(\d{4})$")
+
+
+def case_sanity_problems(body: dict[str, Any], now: datetime) -> dict[str, str]:
+    """What the domain format check does not catch: numbers and dates that cannot be real."""
+    problems: dict[str, str] = {}
+    number = body.get("case_number")
+    match = CASE_NUMBER.match(number) if isinstance(number, str) else None
+    if match is None:
+        problems["case_number"] = "案件编号格式应为 行政区划-日期-窗口-序号"
+    window = body.get("window")
+    if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 999:
+        problems["window"] = "窗口号应为 1–999"
+    accepted = body.get("accepted_at")
+    try:
+        when = datetime.fromisoformat(accepted) if isinstance(accepted, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or abs((when - now).days) > 366:
+        problems["accepted_at"] = "受理时间应为一年内、带时区的日期时间"
+    elif match is not None and match.group(1) != f"{when:%Y%m%d}":
+        problems["case_number"] = "案件编号中的日期与受理日期不符"
+    if match is not None and isinstance(window, int) and int(match.group(2)) != window:
+        problems["case_number"] = "案件编号中的窗口与案件窗口不符"
+    return problems
 
 
 def display_snapshot(platform: Platform) -> dict[str, Any]:
@@ -455,6 +588,7 @@ async def event_lines(platform: Platform, request: Request, after: int) -> Async
         for row in rows:
             data = {"id": row["id"], "kind": row["kind"], "ticket": row["ticket"], "service": row["service"],
                     "window": row["window"], "at": row["at"], **json.loads(row["payload"])}
+            data.pop("case_numbers", None)  # displays see tickets and windows, never case numbers
             yield f"id: {row['id']}\nevent: {row['kind']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
             last = row["id"]
         if rows:

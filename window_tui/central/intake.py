@@ -5,6 +5,7 @@ primary key decides (an INSERT that may fail), never a check-then-insert."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
@@ -41,11 +42,11 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
             receipt = _receipt_id(now)
             connection.execute(
                 "INSERT INTO cases (case_id, case_number, content_hash, receipt_id, received_at, status, bundle,"
-                " bundle_name, promised_date, accepted_at, window, clerk, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " bundle_name, promised_date, accepted_at, window, clerk, body, check_code)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (case_id, body["case_number"], digest, receipt, now.isoformat(timespec="seconds"), body["status"],
                  body["bundle"], body["bundle_name"], body["promised_date"], body["accepted_at"], body["window"],
-                 body["clerk"], canonical),
+                 body["clerk"], canonical, str(body.get("check_code", ""))),
             )
     except sqlite3.IntegrityError:
         stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
@@ -72,13 +73,14 @@ def get_case(connection: sqlite3.Connection, case_id: str) -> dict[str, Any] | N
     return {**_answer(row, replay=True), "body": json.loads(row["body"])} if row else None
 
 
-def progress(connection: sqlite3.Connection, case_number: str) -> dict[str, Any] | None:
-    """Public: status and dates only, no personal data."""
+def progress(connection: sqlite3.Connection, case_number: str, check_code: str) -> dict[str, Any] | None:
+    """Public: status and dates only, no personal data; only with the check code printed in
+    the receipt's QR code (case numbers are sequential and must not be enumerable)."""
     row = connection.execute(
-        "SELECT case_number, status, bundle_name, promised_date, accepted_at, received_at FROM cases"
+        "SELECT case_number, status, bundle_name, promised_date, accepted_at, received_at, check_code FROM cases"
         " WHERE case_number = ?", (case_number,),
     ).fetchone()
-    if row is None:
+    if row is None or not row["check_code"] or not hmac.compare_digest(row["check_code"], check_code):
         return None
     labels = {"accepted": "已受理，办理中", "notice": "材料待补正（已一次性告知）", "rejected": "不予受理"}
     return {"case_number": row["case_number"], "bundle_name": row["bundle_name"],

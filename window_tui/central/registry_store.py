@@ -58,9 +58,19 @@ def lookup(connection: sqlite3.Connection, principal: Principal, registry: str, 
             "record_date": row["record_date"], "fetched_at": now.isoformat(timespec="seconds")}
 
 
-def audit_entries(connection: sqlite3.Connection, case_id: str | None = None) -> list[dict[str, Any]]:
+def audit_entries(connection: sqlite3.Connection, case_id: str | None = None,
+                  subject: str | None = None) -> list[dict[str, Any]]:
+    """Who looked up what, when, and why (the case it was for: its bundle and ticket)."""
+    query = ("SELECT a.*, c.bundle AS purpose_bundle, c.ticket AS purpose_ticket FROM lookup_audit a"
+             " LEFT JOIN case_access c ON c.case_id = a.case_id")
+    conditions, args = [], []
     if case_id:
-        rows = connection.execute("SELECT * FROM lookup_audit WHERE case_id = ? ORDER BY id", (case_id,))
-    else:
-        rows = connection.execute("SELECT * FROM lookup_audit ORDER BY id")
+        conditions.append("a.case_id = ?")
+        args.append(case_id)
+    if subject:
+        conditions.append("a.subject_key = ?")
+        args.append(subject)
+    if conditions:
+        query += " WHERE " + " AND ".join(conditions)
+    rows = connection.execute(query + " ORDER BY a.id", args)
     return [{**dict(r), "attributes": json.loads(r["attributes"])} for r in rows]

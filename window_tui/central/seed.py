@@ -27,6 +27,10 @@ DEMO_KIOSK_TOKEN = "demo-kiosk-token"
 DEMO_RATER_TOKEN = "demo-rater-token"
 
 
+def demo_rater_token(window: int) -> str:
+    return DEMO_RATER_TOKEN if window == 5 else f"{DEMO_RATER_TOKEN}-{window}"
+
+
 def demo_password(clerk: str) -> str:
     return f"demo{clerk}"
 
@@ -64,10 +68,13 @@ def seed_demo(connection: sqlite3.Connection, now: datetime, *, persons: int = 1
             clerk = f"{1000 + number}"
             add_clerk(connection, clerk, _clerk_name(number), demo_password(clerk))
         add_clerk(connection, "9000", "管理员", "demo9000", role="admin")
-        for role, token in (("display", DEMO_DISPLAY_TOKEN), ("kiosk", DEMO_KIOSK_TOKEN),
-                            ("rater", DEMO_RATER_TOKEN)):
+        devices = [("display", DEMO_DISPLAY_TOKEN, None, "演示display"), ("kiosk", DEMO_KIOSK_TOKEN, None, "演示kiosk"),
+                   ("rater", DEMO_RATER_TOKEN, 5, "演示rater")]
+        # A rating pad belongs to one window: one demo pad per window (window 5's is the demo's).
+        devices += [("rater", demo_rater_token(n), n, f"演示rater-{n}") for n in range(1, windows + 1) if n != 5]
+        for role, token, window, name in devices:
             if not connection.execute("SELECT 1 FROM devices WHERE token_hash = ?", (token_hash(token),)).fetchone():
-                add_device(connection, role, f"演示{role}", now, token=token)
+                add_device(connection, role, name, now, window=window, token=token, days=3650)
         day_start = now.replace(hour=9, minute=0, second=0, microsecond=0)
         for i in range(6):
             start = day_start + timedelta(minutes=30 * i)

@@ -37,6 +37,16 @@ def new_case_id() -> str:
     return uuid.uuid4().hex
 
 
+CHECK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from paper
+
+
+def new_check_code(length: int = 10) -> str:
+    """The random part of a receipt's progress link (32^10 ≈ 10^15: not guessable)."""
+    import secrets
+
+    return "".join(secrets.choice(CHECK_ALPHABET) for _ in range(length))
+
+
 def format_case_number(hall: str, day: date, window: int, seq: int) -> str:
     return f"{hall}-{day:%Y%m%d}-{window:02d}-{seq:04d}"
 
@@ -66,6 +76,7 @@ class Case:
     reason: str = ""  # for 不予受理: why, and where to apply
     schema: int = CASE_SCHEMA
     applicant: dict[str, str] = field(default_factory=dict)
+    check_code: str = ""  # printed in the receipt's QR: progress is shown only with it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -166,6 +177,7 @@ def build_case(
     received: set[str] | None = None,
     ticket: str = "",
     optional_matters: tuple[str, ...] = (),
+    check_code: str = "",
 ) -> Case:
     """Turn a filled form into a case, or raise `CaseError` with every problem at once."""
     problems = data.errors()
@@ -213,6 +225,7 @@ def build_case(
         clerk=clerk,
         ticket=ticket,
         applicant=applicant_summary(values, bundle.key_subject),
+        check_code=check_code or new_check_code(),
     )
 
 

@@ -285,7 +285,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
                 break
             for key in needed:
                 try:
-                    record = await self.session.lookup(key, self.case_id)
+                    record = await self.session.lookup(key, self.case_id, self.form.bundle.code, self.ticket)
                 except PlatformUnavailable:
                     self.data.mark_unreachable(key.registry)
                     continue

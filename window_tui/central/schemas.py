@@ -1,0 +1,139 @@
+"""Every request body has a schema: bounded integers, string lengths, enums and dates.
+A body that does not fit is a 422 whose message names the field in Chinese."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+WindowNumber = Annotated[int, Field(ge=1, le=999)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
+ShortText = Annotated[str, StringConstraints(max_length=64)]
+CaseNumber = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
+RecordId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
+RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
+Level = Literal["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+Indicator = Literal["整体满意度", "服务效率", "服务水平", "服务态度"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class LoginBody(Strict):
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    window: WindowNumber | None = None
+    device: Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9A-Za-z_-]*$")] = ""
+
+
+class LeaseBody(Strict):
+    days: Annotated[int, Field(ge=1, le=14)] = 7
+    size: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+class TicketBody(Strict):
+    service: Code
+    priority: Literal["normal", "green", "appointment"] = "normal"
+    priority_kind: ShortText = ""
+    appointment_code: Annotated[str, StringConstraints(max_length=32)] = ""
+
+
+class CallBody(Strict):
+    label: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z]{0,4}[0-9]{1,5}$")]
+
+
+class FinishBody(Strict):
+    case_numbers: Annotated[list[CaseNumber], Field(max_length=50)] = []
+
+
+class TransferBody(Strict):
+    to_service: Code | None = None
+    to_window: WindowNumber | None = None
+
+
+class OpenCaseBody(Strict):
+    bundle: Code
+    ticket: Annotated[str, StringConstraints(max_length=16)] = ""
+
+
+class RatingBody(Strict):
+    case_number: CaseNumber
+    window: WindowNumber
+    level: Level
+    indicators: dict[Indicator, Level] = {}
+    rated_at: datetime
+    ticket: Annotated[str, StringConstraints(max_length=16)] = ""
+
+    @field_validator("rated_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("评价时间须带时区")
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("评价时间不合理")
+        return value
+
+
+class PrintRecordBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    job_id: RecordId
+    ref: Annotated[str, StringConstraints(max_length=40)]
+    template: Annotated[str, StringConstraints(max_length=16)]
+    state: Literal["sent", "unconfirmed"]
+
+
+class AuditRecordBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    action: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class BatchItem(Strict):
+    kind: Literal["case", "rating", "print", "audit"]
+    id: RecordId
+    body: dict[str, Any]
+
+
+class BatchBody(Strict):
+    items: Annotated[list[BatchItem], Field(max_length=100)]
+
+
+FIELD_NAMES = {"clerk": "工号", "password": "密码", "window": "窗口号", "device": "设备标识", "days": "天数",
+               "size": "号段大小", "service": "业务类别", "priority": "优先类型", "priority_kind": "优先类别",
+               "appointment_code": "预约码", "label": "号码", "case_numbers": "案件编号", "to_service": "目标业务",
+               "to_window": "目标窗口", "bundle": "一件事", "ticket": "号码", "case_number": "案件编号",
+               "level": "评价等级", "indicators": "评价指标", "rated_at": "评价时间", "items": "批量记录",
+               "kind": "记录类型", "id": "记录标识", "body": "记录内容", "job_id": "打印任务", "ref": "编号",
+               "template": "单据", "state": "状态", "action": "操作", "case_id": "案件标识", "day": "日期",
+               "registry": "共享数据来源", "key": "查询键", "c": "校验码", "after": "事件编号"}
+
+
+def describe_errors(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
+    """Pydantic/FastAPI validation errors → one Chinese line and a field → message map."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        name = ".".join(location) or "请求"
+        label = "·".join(FIELD_NAMES.get(p, p) for p in location) or "请求内容"
+        kind = str(error.get("type", ""))
+        if kind == "missing":
+            text = f"缺少{label}"
+        elif kind in ("extra_forbidden",):
+            text = f"不认识的字段 {name}"
+        elif "too_long" in kind or "too_short" in kind or kind.startswith("string_") or kind == "string_pattern_mismatch":
+            text = f"{label}格式或长度不符"
+        elif kind.startswith(("less_than", "greater_than")) or kind.startswith("int"):
+            text = f"{label}应为范围内的整数"
+        elif kind == "literal_error":
+            text = f"{label}取值无效"
+        elif kind.startswith(("datetime", "date")):
+            text = f"{label}应为带时区的日期时间"
+        elif kind == "json_invalid":
+            text = "请求内容不是有效的 JSON"
+        else:
+            text = f"{label}无效"
+        fields.setdefault(name, text)
+    return "；".join(dict.fromkeys(fields.values())) or "请求内容无效", fields
