@@ -18,6 +18,7 @@ from fastapi import Path as FPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from window_tui.central import access, intake, numbering, registry_store, stats
 from window_tui.central.auth import (
@@ -76,6 +77,7 @@ class Platform:
     lookups_per_minute: int = 120  # per clerk
     progress_per_minute: int = 30  # per address, public progress lookups
     rating_period: timedelta = timedelta(minutes=30)  # a rating comes within this after finishing
+    login_tarpit: float = 1.0  # seconds a refused login waits before its answer (asynchronously)
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
@@ -140,6 +142,13 @@ def create_app(platform: Platform) -> FastAPI:
         message, fields = describe_errors(list(exc.errors()))
         return fail(422, message, errors=fields)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = str(exc.detail)
+        if not CHINESE.search(detail):  # the framework's own English messages
+            detail = HTTP_WORDS.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）")
+        return fail(exc.status_code, detail)
+
     @app.exception_handler(OverflowError)
     @app.exception_handler(UnicodeError)
     @app.exception_handler(RecursionError)
@@ -192,6 +201,7 @@ def create_app(platform: Platform) -> FastAPI:
         keys = [f"clerk:{body.clerk}", f"addr:{address}"]
         blocked = login_blocked(platform.connection, keys, now)
         if blocked is not None:
+            await asyncio.sleep(platform.login_tarpit)  # a flood waits; the event loop does not
             raise blocked
         row = platform.connection.execute("SELECT * FROM clerks WHERE number = ? AND active = 1",
                                           (body.clerk,)).fetchone()
@@ -211,6 +221,7 @@ def create_app(platform: Platform) -> FastAPI:
                 token, expires = open_session(platform.connection, row, body.window, body.device, now)
                 auth_audit(platform.connection, now, body.clerk, "login", f"窗口 {body.window}", address)
         if failure is not None:
+            await asyncio.sleep(platform.login_tarpit / 2)
             raise failure
         return {"token": token, "expires_at": expires.isoformat(), "clerk": {"number": row["number"],
                 "name": row["name"], "role": row["role"]}, "window": body.window}
@@ -483,6 +494,9 @@ def create_app(platform: Platform) -> FastAPI:
 
 
 DUMMY_HASH = "scrypt$16384$8$1$00$00"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+HTTP_WORDS = {400: "请求内容无法解析（应为有效的 JSON）", 404: "没有这个地址", 405: "该地址不支持此请求方法",
+              413: "请求内容过大", 415: "请求内容类型应为 application/json"}
 
 
 def submit_record(platform: Platform, who: Principal, item: BatchItem, now: datetime) -> tuple[int, dict[str, Any]]:

@@ -10,10 +10,20 @@ import sys
 
 
 def _token(args: argparse.Namespace) -> str:
-    token = args.token or os.environ.get("WINDOW_TUI_TOKEN", "")
+    """The device token from --token-file (preferred: not visible in `ps`), the
+    WINDOW_TUI_TOKEN environment variable, or --token."""
+    token = ""
+    token_file = getattr(args, "token_file", None)
+    if token_file:
+        try:
+            token = open(token_file, encoding="utf-8").read().strip()  # noqa: SIM115 (read once)
+        except OSError as exc:
+            print(f"无法读取令牌文件 {token_file}：{exc.strerror or exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
+    token = token or os.environ.get("WINDOW_TUI_TOKEN", "") or (args.token or "")
     if not token:
-        print("缺少设备令牌：请用 --token 指定（由 window-tui admin add-device 生成），或设置 WINDOW_TUI_TOKEN",
-              file=sys.stderr)
+        print("缺少设备令牌：请用 --token-file 指定令牌文件（由 window-tui admin add-device 生成），"
+              "或设置环境变量 WINDOW_TUI_TOKEN", file=sys.stderr)
         raise SystemExit(2)
     return token
 
@@ -35,8 +45,10 @@ def run_display(args: argparse.Namespace) -> int:
 def run_display_web(args: argparse.Namespace) -> int:
     from textual_serve.server import Server
 
-    command = (f"{shlex.quote(sys.executable)} -m window_tui.cli display --server {shlex.quote(args.server)} "
-               f"--token {shlex.quote(_token(args))} --silent")
+    # The token reaches each browser session's process through the environment, never its
+    # command line (which any user of the machine can read with `ps`).
+    os.environ["WINDOW_TUI_TOKEN"] = _token(args)
+    command = f"{shlex.quote(sys.executable)} -m window_tui.cli display --server {shlex.quote(args.server)} --silent"
     print(f"叫号屏网页：http://{args.host}:{args.port}/ （在电视浏览器中打开；语音请在本机的 display 模式播放）")
     Server(command, host=args.host, port=args.port, title="叫号显示屏").serve()
     return 0

@@ -29,11 +29,20 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_admin(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from window_tui.central.auth import add_clerk, add_device
+    from window_tui.central.auth import (
+        add_clerk,
+        add_device,
+        clear_failures,
+        release_window,
+        revoke_device,
+        rotate_device,
+    )
+    from window_tui.central.auth import audit as security_audit
     from window_tui.central.db import connect, transaction
     from window_tui.central.seed import add_service, add_window
 
     connection = connect(args.db or default_db())
+    now = datetime.now().astimezone()
     try:
         with transaction(connection):
             if args.admin_command == "add-service":
@@ -48,11 +57,42 @@ def run_admin(args: argparse.Namespace) -> int:
                 if len(password) < 6:
                     print("密码至少6位", file=sys.stderr)
                     return 1
-                add_clerk(connection, args.number, args.name, password, role=args.role)
-                print(f"已添加{('管理员' if args.role == 'admin' else '窗口人员')} {args.number} {args.name}")
+                windows = [int(w) for w in args.windows.split(",") if w.strip()] if args.windows else None
+                add_clerk(connection, args.number, args.name, password, role=args.role, windows=windows)
+                role_name = {"admin": "管理员", "supervisor": "值班长"}.get(args.role, "窗口人员")
+                print(f"已添加{role_name} {args.number} {args.name}"
+                      + (f"（可登录窗口：{args.windows}）" if args.windows else ""))
             elif args.admin_command == "add-device":
-                token = add_device(connection, args.role, args.name, datetime.now().astimezone(), args.window)
-                print(f"设备令牌（只显示这一次，请妥善保存）：{token}")
+                token = add_device(connection, args.role, args.name, now, args.window, days=args.days)
+                print(f"设备令牌（只显示这一次，请存入令牌文件，权限 0600）：{token}")
+                security_audit(connection, now, "admin", "add_device", args.name)
+            elif args.admin_command == "rotate-device":
+                token = rotate_device(connection, args.name, now, days=args.days)
+                print(f"新令牌（旧令牌已失效；只显示这一次）：{token}")
+                security_audit(connection, now, "admin", "rotate_device", args.name)
+            elif args.admin_command == "revoke-device":
+                revoke_device(connection, args.name, now)
+                print(f"已停用设备 {args.name} 的令牌")
+                security_audit(connection, now, "admin", "revoke_device", args.name)
+            elif args.admin_command == "unlock":
+                clear_failures(connection, f"clerk:{args.number}")
+                print(f"已解锁工号 {args.number}")
+                security_audit(connection, now, "admin", "unlock", args.number)
+            elif args.admin_command == "release-window":
+                ended = release_window(connection, args.number)
+                print(f"已释放 {args.number} 号窗口（结束登录 {ended} 个）")
+                security_audit(connection, now, "admin", "release_window", str(args.number))
+            elif args.admin_command == "audit":
+                from window_tui.central.registry_store import audit_entries
+                from window_tui.domain.masking import MaskPolicy
+
+                entries = audit_entries(connection, subject=args.person)
+                print(f"{MaskPolicy().id_number(args.person) if len(args.person) == 18 else args.person}"
+                      f" 的共享数据查询记录 {len(entries)} 条：")
+                for e in entries:
+                    purpose = f"{e['purpose_bundle'] or '未登记'} 号码 {e['purpose_ticket'] or '无'}"
+                    print(f"{e['at'][:19]}  工号 {e['clerk']}  {e['window']}号窗口  {e['registry']}  "
+                          f"案件 {e['case_id'][:8]}（{purpose}）  {'查到' if e['found'] else '未查到'}")
             elif args.admin_command == "list":
                 for row in connection.execute("SELECT code, name, prefix FROM services ORDER BY sort"):
                     print(f"业务 {row['code']} {row['name']} 前缀 {row['prefix']}")
@@ -60,8 +100,11 @@ def run_admin(args: argparse.Namespace) -> int:
                     print(f"窗口 {row['number']} 业务 {row['services']}{' 暂停中' if row['paused'] else ''}")
                 for row in connection.execute("SELECT number, name, role FROM clerks ORDER BY number"):
                     print(f"人员 {row['number']} {row['name']} {row['role']}")
-                for row in connection.execute("SELECT role, name, window FROM devices ORDER BY role"):
-                    print(f"设备 {row['role']} {row['name']}")
+                for row in connection.execute("SELECT role, name, window, expires_at, revoked_at FROM devices"
+                                              " ORDER BY role, name"):
+                    state = "已停用" if row["revoked_at"] else f"有效期至 {(row['expires_at'] or '不限')[:10]}"
+                    bound = f" {row['window']}号窗口" if row["window"] else ""
+                    print(f"设备 {row['role']} {row['name']}{bound} {state}")
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1
