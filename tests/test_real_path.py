@@ -342,3 +342,52 @@ async def test_a_failing_background_worker_reaches_the_clerk(make_hall, tmp_path
         session.sync_status = real  # type: ignore[method-assign]
         await pilot.press("s")
         await wait_for(pilot, lambda: "磁盘读取错误" in screen_text(app))
+
+
+async def test_losing_state_json_never_reuses_a_number(make_hall, tmp_path: Path) -> None:
+    hall: Hall = make_hall(persons=500)
+    app, session = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot, app)
+        before = await _take(session, 3)
+        await wait_for(pilot, lambda: not session.store.items(), timeout=15)
+        await app.action_quit()
+    session.store.close()
+    (tmp_path / "store" / "state.json").write_bytes(b"")  # truncated, as the issue found it
+    app, session = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot, app)  # the same counter (device.id survives): logs in online again
+        after = await _take(session, 3)
+        await wait_for(pilot, lambda: not session.store.items(), timeout=15)
+    numbers = [c.case_number for c in before + after]
+    assert len(set(numbers)) == 6, numbers
+    assert set(_on_platform(hall).values()) >= set(numbers)  # all six stored: no 409, no quarantine
+
+
+async def test_a_second_pc_configured_as_the_same_window_is_refused(make_hall, tmp_path: Path) -> None:
+    hall: Hall = make_hall(persons=500)
+    app, session = make_app(hall.url, tmp_path / "pc-a")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot, app)
+        other, _ = make_app(hall.url, tmp_path / "pc-b")
+        from window_tui.session import LoginError
+
+        try:
+            await other.session.login("1005", "demo1005")
+            raise AssertionError("a second PC took the window")
+        except LoginError as exc:
+            assert "5 号窗口已由 1005" in str(exc)
+        other.session.store.close()
+
+
+def test_a_printer_that_never_answers_status_is_sent_but_not_confirmed() -> None:
+    from printers.fake import FakePrinter
+    from printers.samples import sample_case
+    from printers.service import PrintService
+    from printers.templates import HallInfo
+
+    with FakePrinter(mode="silent") as printer:
+        service = PrintService.from_config(printer.url, "80mm-gb18030", role="receipt", hall=HallInfo())
+        job = service.print("receipt", sample_case(), "370800-20261120-05-0001")
+    assert job.state == "unconfirmed" and "未确认" in job.warning
+    assert printer.jobs  # it did get the bytes

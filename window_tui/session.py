@@ -83,12 +83,19 @@ class CounterSession:
     # --- login: the session is the one owner of credentials and token ------------------------
 
     def device_id(self) -> str:
-        """This counter installation (its store); the platform binds a window to it."""
-        device = self.store.get_state("device_id")
-        if not device:
+        """This counter installation; the platform binds a window to it. Kept in its own small
+        file (not state.json), so a damaged state file does not make the counter a stranger."""
+        from offline.storage import atomic_write_bytes
+
+        path = self.store.directory / "device.id"
+        try:
+            device = path.read_text(encoding="ascii").strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            device = ""
+        if len(device) != 32 or not device.isalnum():
             device = uuid.uuid4().hex
-            self.store.set_state("device_id", device)
-        return str(device)
+            atomic_write_bytes(path, device.encode("ascii"))
+        return device
 
     async def login(self, number: str, password: str) -> Clerk:
         """Online when the platform answers; offline for a clerk who logged in here before.
