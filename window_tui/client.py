@@ -127,12 +127,7 @@ class PlatformClient:
             response = await self._send(method, path, token, json=json_body, params=params, headers=headers)
         if response.status_code in ok or response.is_success or response.status_code == 304:
             return response
-        payload = _json(response)
-        detail = str(payload.get("detail", "")) or f"HTTP {response.status_code}"
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise PlatformUnavailable(f"中心平台暂时不可用：{detail}", response.status_code, payload,
-                                      parse_retry_after(response.headers.get("Retry-After")))
-        raise PlatformRejected(detail, response.status_code, payload)
+        raise _error_for(response)
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -143,12 +138,9 @@ class PlatformClient:
             body["device"] = device
         response = await self._send("POST", "/auth/login", "", json=body)
         if not response.is_success:
-            payload = _json(response)
-            detail = str(payload.get("detail", "")) or f"HTTP {response.status_code}"
-            if response.status_code >= 500 or response.status_code in (408, 429):
-                raise PlatformUnavailable(f"中心平台暂时不可用：{detail}", response.status_code, payload,
-                                          parse_retry_after(response.headers.get("Retry-After")))
-            raise PlatformRejected(detail, response.status_code, payload)
+            # A 429 here is the platform's login delay after wrong passwords: a refusal to show,
+            # never a reason to fall back to an offline login.
+            raise _error_for(response, retry=(408,))
         data = response.json()
         self.token = data["token"]
         return data
@@ -272,6 +264,16 @@ class PlatformClient:
             raise PlatformUnavailable("事件流超时") from exc
         except httpx.TransportError as exc:
             raise PlatformUnavailable(f"事件流中断：{type(exc).__name__}") from exc
+
+
+def _error_for(response: httpx.Response, retry: tuple[int, ...] = (408, 429)) -> PlatformError:
+    """The platform's answer as an error: try later (network-like) or refused (with its reason)."""
+    payload = _json(response)
+    detail = str(payload.get("detail", "")) or f"HTTP {response.status_code}"
+    if response.status_code >= 500 or response.status_code in retry:
+        return PlatformUnavailable(f"中心平台暂时不可用：{detail}", response.status_code, payload,
+                                   parse_retry_after(response.headers.get("Retry-After")))
+    return PlatformRejected(detail, response.status_code, payload)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
