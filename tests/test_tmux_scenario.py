@@ -89,13 +89,16 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path) -> None:
 
             def choose_first() -> None:  # open the choice list, take the first option
                 before = tmux.screen().count("请选择")
-                tmux.keys("Enter")
-                time.sleep(0.4)
-                tmux.keys("Down")
-                tmux.keys("Enter")
-                deadline = time.monotonic() + 5
-                while tmux.screen().count("请选择") >= before and time.monotonic() < deadline:
-                    time.sleep(0.1)
+                for _ in range(3):  # under load a key can land before focus has moved on: try again
+                    tmux.keys("Enter")
+                    time.sleep(0.4)
+                    tmux.keys("Down")
+                    tmux.keys("Enter")
+                    deadline = time.monotonic() + 5
+                    while tmux.screen().count("请选择") >= before and time.monotonic() < deadline:
+                        time.sleep(0.1)
+                    if tmux.screen().count("请选择") < before:
+                        break
                 time.sleep(0.3)
 
             choose_first()
