@@ -148,3 +148,23 @@ def test_luhn_generated_cards_pass_and_changes_fail(payload: str) -> None:
 
 def test_bank_card_length() -> None:
     assert "12至19位" in validate_bank_card("4242").error
+
+
+@pytest.mark.parametrize("value", ["1101051949123100²X", "①10105194912310021", "11010519491231002\u0669"])
+def test_lookalike_digits_are_refused_with_a_message_never_a_crash(value: str) -> None:
+    result = validate_id_number(value)
+    assert not result.ok and "不是半角数字" in result.error
+
+
+@pytest.mark.parametrize("check, value", [
+    ("phone", "13٨١٢٣٤٥٦٧٨"), ("mobile", "1381234567٨"), ("bank", "622202000000000000٠"),
+    ("birthcert", "X37030152٠"), ("uscc", "91370800MA3C0٠0R1X"),
+])
+def test_only_ascii_digits_anywhere(check: str, value: str) -> None:
+    from window_tui.domain import validators
+
+    validate = {"phone": validators.validate_phone, "mobile": validators.validate_mobile,
+                "bank": validators.validate_bank_card, "birthcert": validators.validate_birth_cert,
+                "uscc": validators.validate_uscc}[check]
+    result = validate(value)
+    assert not result.ok and "不是半角数字" in result.error

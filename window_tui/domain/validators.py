@@ -52,6 +52,22 @@ def _normalise(raw: str) -> str:
 
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
+ASCII_DIGITS = frozenset("0123456789")
+
+
+def _digits(text: str) -> bool:
+    """ASCII 0–9 only: str.isdigit() also accepts ², ① and Arabic-Indic digits."""
+    return bool(text) and all(c in ASCII_DIGITS for c in text)
+
+
+def _lookalike_digit(value: str, what: str) -> Validation | None:
+    """A character that looks like or counts as a digit but is not 0–9 (², ①, ٨ …)."""
+    import unicodedata
+
+    for pos, char in enumerate(value, start=1):
+        if char not in ASCII_DIGITS and (char.isnumeric() or unicodedata.digit(char, None) is not None):
+            return _fail(value, f"{what}第{pos}位“{char}”不是半角数字 0–9（上标、圈码或其他文字的数字），请重新输入")
+    return None
 
 # --- 居民身份证号码 (GB 11643-1999) -------------------------------------------
 
@@ -90,12 +106,14 @@ def _validate_id_number(raw: str, today: date) -> Validation:
     value = _normalise(raw)
     if not value:
         return _fail(value, "身份证号码不能为空")
+    if (lookalike := _lookalike_digit(value, "身份证号码")) is not None:
+        return lookalike
     if len(value) != 18:
         return _fail(value, f"身份证号码应为18位，当前为{len(value)}位")
-    if not value[:17].isdigit():
-        pos = next(i for i, c in enumerate(value[:17]) if not c.isdigit()) + 1
+    if not _digits(value[:17]):
+        pos = next(i for i, c in enumerate(value[:17]) if c not in ASCII_DIGITS) + 1
         return _fail(value, f"身份证号码前17位应全为数字，第{pos}位“{value[pos - 1]}”不是数字")
-    if not (value[17].isdigit() or value[17] == "X"):
+    if not (value[17] in ASCII_DIGITS or value[17] == "X"):
         return _fail(value, f"身份证号码第18位应为数字或X，当前为“{value[17]}”")
     province = PROVINCE_CODES.get(value[:2])
     if province is None:
@@ -144,6 +162,8 @@ def validate_uscc(raw: str) -> Validation:
     value = _normalise(raw)
     if not value:
         return _fail(value, "统一社会信用代码不能为空")
+    if (lookalike := _lookalike_digit(value, "统一社会信用代码")) is not None:
+        return lookalike
     if len(value) != 18:
         return _fail(value, f"统一社会信用代码应为18位，当前为{len(value)}位")
     for pos, char in enumerate(value, start=1):
@@ -151,7 +171,7 @@ def validate_uscc(raw: str) -> Validation:
             if char in "IOSVZ":
                 return _fail(value, f"第{pos}位“{char}”不可使用：信用代码不含字母 I、O、S、V、Z")
             return _fail(value, f"第{pos}位“{char}”不是有效字符")
-    if not value[2:8].isdigit():
+    if not _digits(value[2:8]):
         return _fail(value, f"第3至8位应为行政区划代码（6位数字），当前为“{value[2:8]}”")
     expected = uscc_check_char(value[:17])
     if value[17] != expected:
@@ -164,17 +184,19 @@ def validate_uscc(raw: str) -> Validation:
 
 # --- Phones --------------------------------------------------------------------
 
-_MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
-_LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})(?:-(\d{1,6}))?$")
+_MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9][0-9]{9})$", re.ASCII)
+_LANDLINE = re.compile(r"^(0[0-9]{2,3})-?([0-9]{7,8})(?:-([0-9]{1,6}))?$", re.ASCII)
 
 
 def validate_mobile(raw: str) -> Validation:
     value = _normalise(raw).replace("-", "")
     if not value:
         return _fail(value, "手机号码不能为空")
+    if (lookalike := _lookalike_digit(value, "手机号码")) is not None:
+        return lookalike
     match = _MOBILE.match(value)
     if match is None:
-        digits = re.sub(r"\D", "", value)
+        digits = re.sub(r"[^0-9]", "", value)
         if len(digits) == 11 and digits.startswith("1"):
             return _fail(value, "手机号码第2位应为3至9")
         return _fail(value, "手机号码应为1开头的11位数字")
@@ -183,6 +205,8 @@ def validate_mobile(raw: str) -> Validation:
 
 def validate_landline(raw: str) -> Validation:
     value = _normalise(raw)
+    if (lookalike := _lookalike_digit(value, "固定电话")) is not None:
+        return lookalike
     match = _LANDLINE.match(value)
     if match is None:
         return _fail(value, "固定电话格式应为“区号-号码”，如 010-12345678")
@@ -196,6 +220,8 @@ def validate_phone(raw: str) -> Validation:
     value = _normalise(raw)
     if not value:
         return _fail(value, "联系电话不能为空")
+    if (lookalike := _lookalike_digit(value, "联系电话")) is not None:
+        return lookalike
     digits = value.replace("-", "")
     if digits.startswith("0") and not digits.startswith("0086"):
         return validate_landline(value)
@@ -207,7 +233,7 @@ def validate_phone(raw: str) -> Validation:
 
 # --- 出生医学证明 --------------------------------------------------------------
 
-_BIRTH_CERT = re.compile(r"^[A-Z]\d{9}$")
+_BIRTH_CERT = re.compile(r"^[A-Z][0-9]{9}$", re.ASCII)
 
 
 def validate_birth_cert(raw: str) -> Validation:
@@ -215,6 +241,8 @@ def validate_birth_cert(raw: str) -> Validation:
     value = _normalise(raw)
     if not value:
         return _fail(value, "出生医学证明编号不能为空")
+    if (lookalike := _lookalike_digit(value, "出生医学证明编号")) is not None:
+        return lookalike
     if not _BIRTH_CERT.match(value):
         return _fail(value, "出生医学证明编号应为1位字母加9位数字，如 X320101001")
     return Validation(ok=True, value=value)
@@ -240,7 +268,9 @@ def validate_bank_card(raw: str) -> Validation:
     value = _normalise(raw).replace("-", "")
     if not value:
         return _fail(value, "银行卡号不能为空")
-    if not value.isdigit():
+    if (lookalike := _lookalike_digit(value, "银行卡号")) is not None:
+        return lookalike
+    if not _digits(value):
         return _fail(value, "银行卡号只能包含数字")
     if not 12 <= len(value) <= 19:
         return _fail(value, f"银行卡号应为12至19位数字，当前为{len(value)}位")
