@@ -81,24 +81,33 @@ def _wrap_paragraph(text: str, width: int, charset: str) -> list[str]:
             if used and used + size <= width:
                 lines[-1].append(token)
                 used += size
-            elif used:
-                lines.append([])
-                used = 0
+            # A space that does not fit is dropped: the line is full, so the next token breaks
+            # it (and may pull characters down so that it does not start the new line).
             continue
         if size > width:  # a word longer than a line: break it at character boundaries
             for char in token:
                 char_size = _width(char, charset)
                 if used + char_size > width:
-                    lines.append([])
-                    used = 0
+                    carried = []
+                    if char in CLOSING and len(lines[-1]) > 1 and lines[-1][-1] not in CLOSING:
+                        carried = [lines[-1].pop()]  # "10" + ".1": the dot does not start the line
+                    lines.append(carried)
+                    used = sum(_width(c, charset) for c in carried)
                 lines[-1].append(char)
                 used += char_size
             continue
         if used + size > width:
             carried: list[str] = []
-            if token[0] in CLOSING and lines[-1]:
-                # Pull the previous character down so the punctuation does not start a line.
-                carried = [lines[-1].pop()]
+            if token[0] in CLOSING:
+                # Pull characters down until the new line starts with one that may start a line
+                # (two closing marks meeting at a break, "。。" or "）”", need more than one).
+                while len(lines[-1]) > 1 and (not carried or carried[0][0] in CLOSING):
+                    pulled = lines[-1].pop()
+                    if not pulled.isspace():
+                        carried.insert(0, pulled)
+                if carried and carried[0][0] in CLOSING:  # a line of nothing but closing marks
+                    lines[-1].extend(carried)
+                    carried = []
             while len(lines[-1]) > 1 and lines[-1][-1] in OPENING:
                 carried.insert(0, lines[-1].pop())  # an opening mark goes with what it opens
             lines.append(carried)

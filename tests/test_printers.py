@@ -251,3 +251,25 @@ def test_disconnect_mid_job_leaves_it_for_retry_and_no_double_print() -> None:
         time.sleep(0.2)
         assert len(printer.jobs) == 2
         assert "【补打】" in decode(printer.jobs[1], "gb18030").text
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hst  # noqa: E402
+
+_PIECES = hst.sampled_from(list("申请材料受理窗口新生儿") + list("，。、；：？！）》」』】”’") + list("（《「“")
+                           + ["370800-20261120-05-0001", "http://10.1.2.3/p/X", "A023", " ", "abc"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(hst.lists(_PIECES, min_size=1, max_size=60), hst.sampled_from([32, 48]))
+def test_wrapping_never_starts_a_line_with_closing_punctuation(pieces: list[str], width: int) -> None:
+    text = "".join(pieces)
+    lines = wrap(text, width, "gb18030")
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
+    for before, line in zip([""] + lines, lines, strict=False):
+        assert columns(line, "gb18030") <= width or " " not in line and len(line.split()) == 1
+        if line and line[0] in CLOSING and before:  # (a text that itself starts with one is left so)
+            # Only when nothing can be pulled down: the line before is closing marks after at
+            # most one unbreakable ASCII word (a case number or URL is never split for a comma).
+            rest = before.strip().rstrip("".join(CLOSING))
+            assert rest == "" or (rest.isascii() and " " not in rest), (before, line)
