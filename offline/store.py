@@ -230,14 +230,7 @@ class LocalStore:
             item = self.pending[item_id]
             item.state = "set_aside"
             item.last_error = f"{item.last_error}；已搁置（{clerk}，{self._now()}）：{reason}"
-            day_dir = self.directory / "archive" / self._now()[:10]
-            day_dir.mkdir(exist_ok=True)
-            chunk_path, docs = self._open_chunk(day_dir)
-            docs.append(item.meta())
-            AtomicJSONStorage(chunk_path).write({"_default": {str(i + 1): d for i, d in enumerate(docs)}})
-            self._pending_path(item).unlink(missing_ok=True)
-            self.pending.pop(item.id, None)
-            fsync_dir(self.directory / "pending")
+            self._archive([item])
             return item
 
     def items(self, *states: str) -> list[OutboxItem]:
@@ -259,22 +252,27 @@ class LocalStore:
             for item, receipt, digest in acks:
                 item.state, item.receipt_id, item.content_hash, item.acknowledged_at = (
                     "acknowledged", receipt, digest, now)
-            day_dir = self.directory / "archive" / now[:10]
-            new_day = not day_dir.exists()
-            day_dir.mkdir(exist_ok=True)
-            if new_day:
-                fsync_dir(day_dir.parent)
-            remaining = list(acks)
-            while remaining:
-                chunk_path, docs = self._open_chunk(day_dir)
-                room = ARCHIVE_CHUNK - len(docs)
-                batch, remaining = remaining[:room], remaining[room:]
-                docs.extend(item.meta() for item, _, _ in batch)
-                AtomicJSONStorage(chunk_path).write({"_default": {str(i + 1): d for i, d in enumerate(docs)}})
-            for item, _, _ in acks:
-                self._pending_path(item).unlink(missing_ok=True)
-                self.pending.pop(item.id, None)
-            fsync_dir(self.directory / "pending")
+            self._archive([item for item, _, _ in acks])
+
+    def _archive(self, items: list[OutboxItem]) -> None:
+        """Into today's archive chunks in one write per chunk, then drop the pending files
+        (archive first: a crash in between is finished at the next start)."""
+        day_dir = self.directory / "archive" / self._now()[:10]
+        new_day = not day_dir.exists()
+        day_dir.mkdir(exist_ok=True)
+        if new_day:
+            fsync_dir(day_dir.parent)
+        remaining = list(items)
+        while remaining:
+            chunk_path, docs = self._open_chunk(day_dir)
+            room = ARCHIVE_CHUNK - len(docs)
+            batch, remaining = remaining[:room], remaining[room:]
+            docs.extend(item.meta() for item in batch)
+            AtomicJSONStorage(chunk_path).write({"_default": {str(i + 1): d for i, d in enumerate(docs)}})
+        for item in items:
+            self._pending_path(item).unlink(missing_ok=True)
+            self.pending.pop(item.id, None)
+        fsync_dir(self.directory / "pending")
 
     def _open_chunk(self, day_dir: Path) -> tuple[Path, list[dict[str, Any]]]:
         chunks = sorted(day_dir.glob("*.json"))

@@ -188,6 +188,7 @@ class EscposDeviceConnection:
             raise PrinterSendError(f"发送到打印机失败：{exc}") from exc
         finally:
             device.close()
+        return PrinterStatus("unknown")  # USB/serial through python-escpos: no status read back
         return PrinterStatus("unknown")
 
 
@@ -199,7 +200,8 @@ class MemoryConnection:
     jobs: list[bytes] = field(default_factory=list)
 
     def status(self) -> PrinterStatus:
-        return PrinterStatus("preview" if self.url == "preview" else "ok")
+        # `dummy` takes every job but no paper comes out: never "ok", so never "已打印".
+        return PrinterStatus("preview") if self.url == "preview" else PrinterStatus("unknown", "dummy 测试打印机，不出纸")
 
     def print_job(self, data: bytes, *, check_status: bool = True) -> PrinterStatus:
         self.jobs.append(data)

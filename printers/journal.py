@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+# The one place the paper's state becomes words: "已打印" only for `sent` (printer confirmed).
 STATE_WORDS = {"sent": "已打印", "unconfirmed": "已发送，未确认", "preview": "预览（未打印）", "failed": "打印失败",
                "pending": "待打印"}
 

@@ -14,6 +14,10 @@ from printers.profiles import PrinterProfile, parse_profile
 from printers.status import PrinterStatus
 from printers.templates import HallInfo, build
 
+# What the printer's answer lets the job claim; anything else (no answer, a file, CUPS,
+# USB/serial, dummy) is "unconfirmed".
+CONFIRMED_STATES = {"ok": "sent", "paper_near_end": "sent", "preview": "preview"}
+
 
 class AlreadyPrinted(RuntimeError):
     """A retry of a job that already succeeded: use a reprint (补打) instead."""
@@ -82,14 +86,10 @@ class PrintService:
             job.state, job.error = "failed", str(exc)
         else:
             job.error = ""
-            if status.kind == "preview":
-                job.state = "preview"
-            elif status.kind in ("ok", "paper_near_end"):
-                job.state = "sent"
-            else:
-                job.state = "unconfirmed"
+            job.state = CONFIRMED_STATES.get(status.kind, "unconfirmed")
+            if job.state == "unconfirmed":
                 job.warning = f"{status.message}：已发送但打印机未确认，请查看是否出纸"
-            if status.kind == "paper_near_end":
+            elif status.kind == "paper_near_end":
                 job.warning = status.message
             job.sent_at = datetime.now().astimezone().isoformat(timespec="seconds")
         self.journal.save_job(job.to_json())

@@ -211,14 +211,14 @@ class CounterSession:
             build = dict(case_id=case_id, hall=self.config.hall.code, window=self.window,
                          clerk=self.clerk.number, accepted_at=now, calendar=self.calendar, received=received,
                          ticket=ticket, optional_matters=optional)
-            # Validate before a number is spent: a refused form keeps no hole in the sequence.
-            build_case(data, case_number=format_case_number(self.config.hall.code, now.date(), self.window, 0), **build)
+            # Built (and so validated) before a number is spent: a refused form leaves no hole.
+            case = build_case(data, case_number="", **build)
             try:
                 seq = self.numbers.take(now.date())
             except NoCaseNumber as exc:
                 raise CaseError(str(exc)) from exc
-            case = build_case(data, case_number=format_case_number(self.config.hall.code, now.date(), self.window, seq),
-                              **build)
+            case = dataclasses.replace(
+                case, case_number=format_case_number(self.config.hall.code, now.date(), self.window, seq))
             try:
                 self.store.enqueue("case", case.case_id, case.to_json(), ref=case.case_number)
             except OSError as exc:

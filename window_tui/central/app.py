@@ -5,8 +5,10 @@ public progress page for the receipt's QR code (/p/{case_number})."""
 import asyncio
 import json
 import logging
+import os
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -187,8 +189,6 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get(f"{API}/health")
     async def health() -> dict[str, Any]:
-        import os
-
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
                 "hall": platform.hall_name, "process": os.getpid()}
 
@@ -589,8 +589,6 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
 
 
 async def event_lines(platform: Platform, request: Request, after: int) -> AsyncIterator[str]:
-    import time
-
     last = after
     beat = time.monotonic()
     yield "retry: 1000\n\n"

@@ -13,8 +13,6 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^
 ShortText = Annotated[str, StringConstraints(max_length=64)]
 CaseNumber = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
 RecordId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
-RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
-INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
 Level = Literal["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
 Indicator = Literal["整体满意度", "服务效率", "服务水平", "服务态度"]
 

@@ -11,6 +11,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.panel import Panel
 
     from printers.connections import PrinterUrlError
+    from printers.journal import STATE_WORDS
     from printers.preview import preview_lines, preview_png
     from printers.profiles import ProfileError
     from printers.samples import sample_for
@@ -47,12 +48,8 @@ def run(args: argparse.Namespace) -> int:
     ref = source.get("case_number") or source.get("label", "")
     job = service.print(args.template, source, ref)
     if job.state == "failed":
-        print(f"打印失败：{job.error}", file=sys.stderr)
+        print(f"{STATE_WORDS['failed']}：{job.error}", file=sys.stderr)
         return 1
-    if job.state == "unconfirmed":
-        console.print(f"已发送 {TEMPLATE_NAMES[args.template]}（{len(job.data)} 字节）到 {args.printer}，"
-                      f"打印机未确认：{job.warning}")
-        return 0
-    console.print(f"已打印 {TEMPLATE_NAMES[args.template]}（{len(job.data)} 字节）到 {args.printer}"
+    console.print(f"{STATE_WORDS[job.state]}：{TEMPLATE_NAMES[args.template]}（{len(job.data)} 字节）→ {args.printer}"
                   + (f"；{job.warning}" if job.warning else ""))
     return 0

@@ -101,18 +101,19 @@ class ReceiptScreen(SupervisedScreen, Screen[None]):
         return session.reprint_case(self.case, self.template, self.job)  # a deliberate, marked 补打
 
     def _report(self, job: Any) -> None:
+        from printers.journal import STATE_WORDS
+
         number = self.case["case_number"]
-        word = "补打" if job.reprint_of else "打印"
+        word = "已补打" if job.reprint_of and job.state == "sent" else STATE_WORDS[job.state]
         if job.state == "sent":
-            self.notify(f"已{word}：{number}" + (f"（{job.warning}）" if job.warning else ""),
+            self.notify(f"{word}：{number}" + (f"（{job.warning}）" if job.warning else ""),
                         severity="warning" if job.warning else "information")
         elif job.state == "unconfirmed":
-            self.notify(f"已发送，未确认：{number}。{job.warning}", severity="warning", timeout=10)
+            self.notify(f"{word}：{number}。{job.warning}", severity="warning", timeout=10)
         elif job.state == "preview":
-            self.notify(f"预览（未打印）：{number}。本机未连接打印机（Ctrl+P → 更换打印机）", severity="warning",
-                        timeout=8)
+            self.notify(f"{word}：{number}。本机未连接打印机（Ctrl+P → 更换打印机）", severity="warning", timeout=8)
         else:
-            self.notify(f"打印失败：{job.error}（按 P 重试，或在状态页重试）", severity="error", timeout=8)
+            self.notify(f"{word}：{job.error}（按 P 重试，或在状态页重试）", severity="error", timeout=8)
 
     def action_close(self) -> None:
         self.dismiss(None)
