@@ -26,7 +26,12 @@ def sample_case(status: str = "accepted") -> dict[str, Any]:
                       calendar=WorkCalendar.load(), received=received, ticket="A023", check_code="K7M2Q9RX4T")
     body = case.to_json()
     if status == "rejected":
-        body.update(status="rejected", reason="申请事项属于不动产登记中心受理范围，请到不动产登记窗口申请。")
+        from window_tui.domain.refusal import make_refusal
+
+        refusal = make_refusal(reasons=[], ground="not_competent",
+                               extra="申请事项属于不动产登记中心受理范围，请到不动产登记窗口申请。", rule_codes=[],
+                               review_body="济宁市人民政府", court="济宁市任城区人民法院")
+        body.update(status="rejected", reason=refusal.reason_text, refusal=refusal.to_json())
     return body
 
 

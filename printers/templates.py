@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from printers.layout import QR, Columns, Cut, Document, Feed, Rule, Text
-from window_tui.domain.masking import DEFAULT_POLICY, MaskPolicy
+from window_tui.domain.masking import DEFAULT_POLICY, SENSITIVE_LICENCES, MaskPolicy
 
 TEMPLATES = ("receipt", "notice", "rejection", "ticket")
 TEMPLATE_NAMES = {"receipt": "受理回执", "notice": "一次性告知书", "rejection": "不予受理通知书",
@@ -21,7 +21,11 @@ class HallInfo:
     name: str = "市民之家政务服务大厅"
     progress_url: str = "http://127.0.0.1:8700/p/"
     queue_url: str = "http://127.0.0.1:8700/q/"
-    phone: str = "0537-12345"
+    phone: str = "0537-12345"  # consultation
+    complaint_phone: str = "12345"
+    organ: str = "济宁市行政审批服务局"  # the accepting organ that seals the paper
+    review_body: str = "济宁市人民政府"  # 行政复议机关
+    court: str = "济宁市任城区人民法院"
     mask: MaskPolicy = DEFAULT_POLICY
 
 
@@ -48,14 +52,38 @@ def _applicant_lines(doc: Document, case: dict[str, Any], mask: MaskPolicy) -> N
 
 
 def _fee(case: dict[str, Any]) -> str:
-    fees = {m.get("fee", "免费") for m in case.get("matters", [])}
-    return "免费" if fees <= {"免费"} else "收费：" + "；".join(sorted(f for f in fees if f != "免费"))
+    """行政许可法 art. 58: licensing is free unless a law says otherwise; a contribution
+    (社保、医保缴费) is not a fee and is printed on its own line."""
+    fees = {m.get("fee", "免费") for m in case.get("matters", [])} - {"免费", "不收费"}
+    return "不收费" if not fees else "收费：" + "；".join(sorted(fees))
+
+
+def _contributions(case: dict[str, Any]) -> list[str]:
+    return [f"{m['name']}：{m['contribution']}" for m in case.get("matters", []) if m.get("contribution")]
+
+
+def _masked_evidence(hall: HallInfo, material: dict[str, Any]) -> str:
+    if not material.get("evidence"):
+        return ""
+    sensitive = any(name in material.get("reason", "") for name in SENSITIVE_LICENCES)
+    return " " + hall.mask.licence(material["evidence"], sensitive=sensitive)
+
+
+def _contacts(doc: Document, hall: HallInfo) -> None:
+    doc.add(Columns("咨询电话", hall.phone), Columns("投诉电话", hall.complaint_phone))
+
+
+def _seal(doc: Document, hall: HallInfo, day: datetime) -> None:
+    """The seal area: the organ's name with room for the stamp, and the date."""
+    doc.add(Feed(1), Text(f"{hall.organ}（盖章）", align="right"), Feed(3),
+            Text(day.strftime("%Y年%m月%d日"), align="right"))
 
 
 def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
     doc = Document(title=f"受理回执 {case['case_number']}")
     _header(doc, hall, "受理回执", reprint)
     doc.add(Columns("案件编号", case["case_number"], bold=True))
+    doc.add(Columns("受理机关", hall.organ))
     doc.add(Columns("办理事项", case["bundle_name"] + "（一件事）"))
     for matter in case["matters"]:
         doc.add(Text(f"● {matter['name']}（{matter['department']}）"))
@@ -71,6 +99,10 @@ def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> D
         Columns("承诺时限", f"{case['promised_days']}个工作日"),
         Columns("承诺办结", case["promised_date"] + ("（预估）" if case.get("promised_estimated") else "")),
         Columns("收费情况", _money(_fee(case))),
+    )
+    for line in _contributions(case):
+        doc.add(Text(_money(f"另需缴费（非行政收费）：{line}")))
+    doc.add(
         Columns("结果领取", delivery),
         Columns("受理人", f"{case['window']}号窗口 工号{case['clerk']}"),
         Rule(),
@@ -86,12 +118,17 @@ def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> D
     if exempt:
         doc.add(Text(f"免于提交（{len(exempt)}项）：", bold=True))
         for m in exempt:
-            evidence = f" {hall.mask.licence(m['evidence'])}" if m.get("evidence") else ""
-            doc.add(Text(f"● {m['name']}：{m['reason']}{evidence}"))
+            doc.add(Text(f"● {m['name']}：{m['reason']}{_masked_evidence(hall, m)}"))
+    commitments = [m for m in case["materials"] if m["kind"] == "commitment"]
+    if commitments:
+        doc.add(Text("告知承诺（申请人已签署）：", bold=True))
+        for m in commitments:
+            doc.add(Text(f"● {m['name']}：{m['reason']}"))
     url = progress_link(hall, case)
-    doc.add(Rule(), Text("扫码查询办理进度：", align="center"), QR(url), Text(url, align="center"),
-            Feed(1), Text("（受理专用章）", align="right"), Text(accepted.strftime("%Y年%m月%d日"), align="right"),
-            Cut())
+    doc.add(Rule(), Text("扫码查询办理进度：", align="center"), QR(url), Text(url, align="center"))
+    _contacts(doc, hall)
+    _seal(doc, hall, accepted)
+    doc.add(Cut())
     return doc
 
 
@@ -103,35 +140,67 @@ def progress_link(hall: HallInfo, case: dict[str, Any]) -> str:
 
 
 def notice(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
-    """一次性告知书: everything missing, at once (行政许可法 art. 32)."""
+    """一次性告知书: everything missing, at once, and what was received (行政许可法 art. 32).
+    The case is not accepted: it waits for the materials (待补正)."""
     doc = Document(title=f"一次性告知书 {case['case_number']}")
     _header(doc, hall, "一次性告知书", reprint)
-    doc.add(Columns("案件编号", case["case_number"], bold=True), Columns("办理事项", case["bundle_name"]))
+    doc.add(Columns("案件编号", case["case_number"], bold=True), Columns("告知机关", hall.organ),
+            Columns("办理事项", case["bundle_name"]))
     _applicant_lines(doc, case, hall.mask)
-    missing = [m for m in case["materials"] if m["kind"] == "bring" and m["id"] not in set(case.get("received", []))]
+    received = set(case.get("received", []))
+    brought = [m for m in case["materials"] if m["kind"] == "bring" and m["id"] in received]
+    missing = [m for m in case["materials"] if m["kind"] == "bring" and m["id"] not in received]
+    doc.add(Rule(), Text(f"已收取材料（{len(brought)}项）：", bold=True))
+    for m in brought:
+        doc.add(Text(f"● {m['name']}"))
+    if not brought:
+        doc.add(Text("● 无"))
+    exempt = [m for m in case["materials"] if m["kind"] not in ("bring", "commitment")]
+    if exempt:
+        doc.add(Text(f"免于提交（{len(exempt)}项，由窗口核验）", bold=True))
     doc.add(Rule(), Text(f"您申请的事项尚缺以下{len(missing)}项材料，现一次性告知，请补齐后再来办理：", bold=True))
     for index, m in enumerate(missing, start=1):
         needed_by = "、".join(m.get("matters", []))
         doc.add(Text(f"{index}. {m['name']}"), Text(f"   用于：{needed_by}"))
     accepted = datetime.fromisoformat(case["accepted_at"])
     url = progress_link(hall, case)
-    doc.add(Rule(), Text("已填写的信息已保存，补齐材料后凭本告知书到任一综合窗口办理，无需重复填写。"),
-            Text(f"咨询电话：{hall.phone}"), QR(url), Columns("告知人", f"{case['window']}号窗口 工号{case['clerk']}"),
-            Columns("告知日期", accepted.strftime("%Y-%m-%d")), Text("（受理专用章）", align="right"), Cut())
+    doc.add(Rule(), Text("本件尚未受理（待补正）。已填写的信息已保存，补齐材料后凭本告知书到任一综合窗口办理，"
+                         "无需重复填写。"), QR(url))
+    _contacts(doc, hall)
+    doc.add(Columns("告知人", f"{case['window']}号窗口 工号{case['clerk']}"))
+    _seal(doc, hall, accepted)
+    doc.add(Cut())
     return doc
 
 
 def rejection(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    """不予受理决定书 (行政许可法 arts. 32, 38): reasons, basis, and the applicant's
+    right to review (60 days) or litigation (6 months), before named bodies."""
     doc = Document(title=f"不予受理通知书 {case['case_number']}")
     _header(doc, hall, "不予受理通知书", reprint)
-    doc.add(Columns("编号", case["case_number"], bold=True), Columns("申请事项", case["bundle_name"]))
+    refusal = case.get("refusal") or {}
+    doc.add(Columns("编号", case["case_number"], bold=True), Columns("作出机关", hall.organ),
+            Columns("申请事项", case["bundle_name"]))
     _applicant_lines(doc, case, hall.mask)
-    accepted = datetime.fromisoformat(case["accepted_at"])
-    doc.add(Rule(), Text("经审查，您的申请不属于本窗口受理范围或不符合受理条件，决定不予受理。理由如下：", bold=True),
-            Text(case.get("reason") or "（未填写理由）"),
-            Text("如对本决定不服，可依法申请行政复议或提起行政诉讼。"),
-            Columns("经办人", f"{case['window']}号窗口 工号{case['clerk']}"),
-            Columns("日期", accepted.strftime("%Y-%m-%d")), Text("（受理专用章）", align="right"), Cut())
+    decided = datetime.fromisoformat(case["accepted_at"])
+    reasons = refusal.get("reasons") or [case.get("reason") or ""]
+    doc.add(Rule(), Text(f"{decided:%Y年%m月%d日}，本机关收到您的申请。经审查，决定不予受理。理由如下：", bold=True))
+    for index, reason in enumerate(reasons, start=1):
+        doc.add(Text(f"{index}. {reason}"))
+    if refusal.get("basis"):
+        doc.add(Text(f"依据：{refusal['basis']}"))
+    received = set(case.get("received", []))
+    returned = [m["name"] for m in case.get("materials", []) if m["id"] in received]
+    if returned:
+        doc.add(Text("已退还您提交的材料：" + "、".join(returned)))
+    review_days = refusal.get("review_days", 60)
+    litigation = refusal.get("litigation_months", 6)
+    doc.add(Text(f"如不服本决定，可在收到本通知书之日起{review_days}日内向{refusal.get('review_body', hall.review_body)}"
+                 f"申请行政复议，或者在{litigation}个月内向{refusal.get('court', hall.court)}提起行政诉讼。"))
+    _contacts(doc, hall)
+    doc.add(Columns("经办人", f"{case['window']}号窗口 工号{case['clerk']}"))
+    _seal(doc, hall, decided)
+    doc.add(Cut())
     return doc
 
 

@@ -46,6 +46,13 @@ class HallConfig:
     rating_followup_workdays: int = 5  # 差评 follow-up deadline (domain notes §6)
     calendar_file: str = ""  # TOML override for working days; empty = config dir/holidays.toml
     timezone: str = "Asia/Shanghai"  # the hall clock: case numbers, dates, daily numbering
+    # Who signs the paper (行政许可法 arts. 32, 38): the accepting organ, where to complain,
+    # and where a refused applicant may apply for review (行政复议) or sue (行政诉讼).
+    organ: str = "济宁市行政审批服务局"
+    consult_phone: str = "0537-12345"
+    complaint_phone: str = "12345"
+    review_body: str = "济宁市人民政府"
+    court: str = "济宁市任城区人民法院"
 
 
 @dataclass
@@ -108,6 +115,17 @@ class Config:
         from window_tui.clock import Clock, hall_zone
 
         return Clock(tz=hall_zone(self.hall.timezone))
+
+    def hall_info(self, **overrides: Any) -> Any:
+        """What the paper says about the hall (printers.templates.HallInfo)."""
+        from printers.templates import HallInfo
+
+        hall = self.hall
+        values = dict(name=hall.name, progress_url=hall.progress_url, phone=hall.consult_phone,
+                      complaint_phone=hall.complaint_phone, organ=hall.organ, review_body=hall.review_body,
+                      court=hall.court)
+        values.update(overrides)
+        return HallInfo(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

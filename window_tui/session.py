@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 from window_tui.client import LoginRequired, PlatformClient, PlatformRejected, PlatformUnavailable
 from window_tui.clock import Clock
 from window_tui.config import Config
-from window_tui.domain.case import Case, CaseError, build_case, format_case_number
+from window_tui.domain.case import Case, CaseError, build_case, build_refusal, format_case_number
 from window_tui.domain.catalog import Catalog, default_catalog
 from window_tui.domain.prefill import FormData
+from window_tui.domain.refusal import make_refusal
 from window_tui.domain.shared import LookupKey, SharedRecord
 from window_tui.domain.workdays import WorkCalendar
 from window_tui.shift_login import ShiftLogin
@@ -200,6 +201,21 @@ class CounterSession:
 
         Idempotent by case id: a second call for the same case (a double Ctrl+S, a retry
         after an error) returns the case already taken, with its number; never a second."""
+        return self._number_and_save(case_id, now, lambda **build: build_case(
+            data, calendar=self.calendar, received=received, ticket=ticket, optional_matters=optional, **build))
+
+    def refuse_case(self, data: FormData, *, case_id: str, reasons: list[str], ground: str, extra: str = "",
+                    rule_codes: list[str] | None = None, received: set[str] | None = None, ticket: str = "",
+                    optional: tuple[str, ...] = (), now: datetime | None = None) -> Case:
+        """不予受理: the written decision, numbered and kept like a case (so it reaches the
+        platform, prints, and answers on the progress page). Raises `RefusalError` or
+        `CaseError` with one Chinese line when it cannot be issued as it is."""
+        refusal = make_refusal(reasons=reasons, ground=ground, extra=extra, rule_codes=rule_codes or [],
+                               review_body=self.config.hall.review_body, court=self.config.hall.court)
+        return self._number_and_save(case_id, now, lambda **build: build_refusal(
+            data, refusal, received=received, ticket=ticket, optional_matters=optional, **build))
+
+    def _number_and_save(self, case_id: str, now: datetime | None, make: Callable[..., Case]) -> Case:
         from offline.numbers import NoCaseNumber
 
         assert self.clerk is not None
@@ -209,10 +225,9 @@ class CounterSession:
                 return existing
             now = now or self.clock.now()
             build = dict(case_id=case_id, hall=self.config.hall.code, window=self.window,
-                         clerk=self.clerk.number, accepted_at=now, calendar=self.calendar, received=received,
-                         ticket=ticket, optional_matters=optional)
+                         clerk=self.clerk.number, accepted_at=now)
             # Built (and so validated) before a number is spent: a refused form leaves no hole.
-            case = build_case(data, case_number="", **build)
+            case = make(case_number="", **build)
             try:
                 seq = self.numbers.take(now.date())
             except NoCaseNumber as exc:
@@ -297,9 +312,8 @@ class CounterSession:
     def printer(self) -> PrintService:
         if self._printer is None:
             from printers.service import PrintService
-            from printers.templates import HallInfo
 
-            hall = HallInfo(name=self.config.hall.name, progress_url=self.config.hall.progress_url)
+            hall = self.config.hall_info()
             self._printer = PrintService.from_config(
                 self.printer_url, self.config.printer.receipt_profile, role="receipt", hall=hall,
                 journal=self.store, connect_timeout=self.config.printer.connect_timeout,

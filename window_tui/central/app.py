@@ -619,9 +619,17 @@ def progress_html(hall: str, case_number: str, found: dict[str, Any] | None) -> 
     if found is None:
         body = f"<p>未查询到案件 {escape(case_number)}。离线受理的案件在网络恢复上传后即可查询。</p>"
     else:
-        body = (f"<p>案件编号：{escape(found['case_number'])}</p><p>事项：{escape(found['bundle_name'])}</p>"
-                f"<p>状态：<b>{escape(found['status_label'])}</b></p>"
-                f"<p>受理日期：{escape(found['accepted_on'])}</p><p>承诺办结：{escape(found['promised_date'])}</p>")
+        rows = [("案件编号", found["case_number"]), ("事项", found["bundle_name"])]
+        if found["status"] == "accepted":
+            estimate = "（预估，节假日安排公布后可能调整）" if found.get("promised_estimated") else ""
+            rows += [("受理日期", found["accepted_on"]), ("承诺办结", found["promised_date"] + estimate)]
+        elif found["status"] == "notice":
+            rows += [("告知日期", found["noticed_on"]), ("尚缺材料", "、".join(found.get("missing", [])))]
+        else:
+            rows += [("决定日期", found["decided_on"]), ("理由", found.get("reason", ""))]
+        body = "".join(f"<p>{escape(k)}：{escape(v)}</p>" for k, v in rows[:2])
+        body += f"<p>状态：<b>{escape(found['status_label'])}</b></p>"
+        body += "".join(f"<p>{escape(k)}：{escape(v)}</p>" for k, v in rows[2:])
     return (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><meta name='viewport' "
             f"content='width=device-width'><title>办件进度</title><h2>{escape(hall)} 办件进度</h2>{body}</html>")
 

@@ -73,19 +73,33 @@ def get_case(connection: sqlite3.Connection, case_id: str) -> dict[str, Any] | N
     return {**_answer(row, replay=True), "body": json.loads(row["body"])} if row else None
 
 
+PROGRESS_LABELS = {"accepted": "已受理，办理中", "notice": "待补正（材料不全，已一次性告知，尚未受理）",
+                   "rejected": "不予受理"}
+
+
 def progress(connection: sqlite3.Connection, case_number: str, check_code: str) -> dict[str, Any] | None:
     """Public: status and dates only, no personal data; only with the check code printed in
-    the receipt's QR code (case numbers are sequential and must not be enumerable)."""
+    the receipt's QR code (case numbers are sequential and must not be enumerable).
+    Dates follow the status: only an accepted case has a 受理日期 and a promise."""
     row = connection.execute(
-        "SELECT case_number, status, bundle_name, promised_date, accepted_at, received_at, check_code FROM cases"
-        " WHERE case_number = ?", (case_number,),
+        "SELECT case_number, status, bundle_name, promised_date, accepted_at, received_at, check_code, body"
+        " FROM cases WHERE case_number = ?", (case_number,),
     ).fetchone()
     if row is None or not row["check_code"] or not hmac.compare_digest(row["check_code"], check_code):
         return None
-    labels = {"accepted": "已受理，办理中", "notice": "材料待补正（已一次性告知）", "rejected": "不予受理"}
-    return {"case_number": row["case_number"], "bundle_name": row["bundle_name"],
-            "status": row["status"], "status_label": labels.get(row["status"], row["status"]),
-            "accepted_on": row["accepted_at"][:10], "promised_date": row["promised_date"]}
+    body = json.loads(row["body"])
+    answer: dict[str, Any] = {"case_number": row["case_number"], "bundle_name": row["bundle_name"],
+                              "status": row["status"], "status_label": PROGRESS_LABELS.get(row["status"], row["status"])}
+    day = row["accepted_at"][:10]
+    if row["status"] == "accepted":
+        answer.update(accepted_on=day, promised_date=row["promised_date"],
+                      promised_estimated=bool(body.get("promised_estimated")))
+    elif row["status"] == "notice":
+        answer.update(noticed_on=day, missing=[m["name"] for m in body.get("materials", [])
+                                               if m.get("kind") == "bring" and m.get("id") not in body.get("received", [])])
+    else:
+        answer.update(decided_on=day, reason=body.get("reason", ""))
+    return answer
 
 
 def put_record(connection: sqlite3.Connection, kind: str, record_id: str, body: Any, now: datetime,

@@ -16,14 +16,14 @@ def run(args: argparse.Namespace) -> int:
     from printers.profiles import ProfileError
     from printers.samples import sample_for
     from printers.service import PrintService
-    from printers.templates import TEMPLATE_NAMES, HallInfo
+    from printers.templates import TEMPLATE_NAMES
     from printers.wrap import UnprintableCharacter
     from window_tui.config import ConfigError, load_config
 
     console = Console()
     try:
         config = load_config()
-        hall = HallInfo(name=config.hall.name, progress_url=config.hall.progress_url)
+        hall = config.hall_info()
         service = PrintService.from_config(args.printer, args.profile or config.printer.receipt_profile,
                                            role="ticket" if args.template == "ticket" else "receipt", hall=hall,
                                            connect_timeout=config.printer.connect_timeout,

@@ -17,12 +17,13 @@ from typing import Any
 from window_tui.domain.catalog import Catalog
 from window_tui.domain.materials import MaterialStatus, evaluate_materials, missing_materials
 from window_tui.domain.prefill import FormData
+from window_tui.domain.refusal import Refusal
 from window_tui.domain.rules import RULE_CHECKS
 from window_tui.domain.workdays import WorkCalendar
 
 CASE_SCHEMA = 1
 STATUSES = ("accepted", "notice", "rejected")
-STATUS_LABELS = {"accepted": "已受理", "notice": "一次性告知（材料不全）", "rejected": "不予受理"}
+STATUS_LABELS = {"accepted": "已受理", "notice": "一次性告知（待补正，未受理）", "rejected": "不予受理"}
 
 
 class CaseError(ValueError):
@@ -77,6 +78,7 @@ class Case:
     schema: int = CASE_SCHEMA
     applicant: dict[str, str] = field(default_factory=dict)
     check_code: str = ""  # printed in the receipt's QR: progress is shown only with it
+    refusal: dict[str, Any] = field(default_factory=dict)  # 不予受理: reasons, basis, review body, court
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,19 +151,45 @@ def validate_case_content(catalog: Catalog, data: dict[str, Any]) -> dict[str, s
     except (KeyError, TypeError) as exc:
         return {"form": f"表单数据格式错误：{exc}"}
     if data["status"] == "rejected":
-        return {} if data.get("reason") else {"reason": "不予受理必须说明理由"}
+        refusal = data.get("refusal")
+        if not data.get("reason"):
+            return {"reason": "不予受理必须说明理由"}
+        if not isinstance(refusal, dict) or not refusal.get("basis") or not refusal.get("review_body") \
+                or not refusal.get("court"):
+            return {"refusal": "不予受理决定须写明依据、行政复议机关和人民法院"}
+        return {}
     return form_data.errors()
 
 
-def rule_failures(data: FormData) -> list[str]:
+@dataclass(frozen=True)
+class RuleFailure:
+    rule: str
+    matter: str
+    message: str
+    decided: bool = True  # a real failure, not missing data: a ground for 不予受理
+
+    def __str__(self) -> str:
+        return f"{self.matter}：{self.message}"
+
+
+def failed_rules(data: FormData) -> list[RuleFailure]:
     values = {k: v.value for k, v in data.values().items()}
     failures = []
     for matter in data.form.matters:
         for rule in matter.rules:
             result = RULE_CHECKS[rule](values, data.today)
             if not result.ok:
-                failures.append(f"{matter.name}：{result.message}")
+                failures.append(RuleFailure(rule, matter.name, result.message, result.decided))
     return failures
+
+
+class RuleFailed(CaseError):
+    """The form is complete but a precondition fails: the counter offers 不予受理."""
+
+    def __init__(self, failures: list[RuleFailure]) -> None:
+        text = "；".join(str(f) for f in failures)
+        super().__init__("不符合办理条件：" + text, {"rules": text})
+        self.failures = failures
 
 
 def build_case(
@@ -183,9 +211,9 @@ def build_case(
     problems = data.errors()
     if problems:
         raise CaseError(f"表单有{len(problems)}处需要更正", problems)
-    failures = rule_failures(data)
+    failures = failed_rules(data)
     if failures:
-        raise CaseError("不符合办理条件：" + "；".join(failures), {"rules": "；".join(failures)})
+        raise RuleFailed(failures)
     received = received or set()
     statuses = evaluate_materials(data)
     missing = missing_materials(statuses, received)
@@ -207,7 +235,8 @@ def build_case(
         optional_matters=list(optional_matters),
         matters=[
             {"code": m.code, "name": m.name, "department": m.department,
-             "statutory_days": m.statutory_days, "promised_days": m.promised_days, "fee": m.fee}
+             "statutory_days": m.statutory_days, "promised_days": m.promised_days, "fee": m.fee,
+             "contribution": m.contribution}
             for m in data.form.matters
         ],
         form=data.to_json(),
@@ -226,6 +255,46 @@ def build_case(
         ticket=ticket,
         applicant=applicant_summary(values, bundle.key_subject),
         check_code=check_code or new_check_code(),
+    )
+
+
+def build_refusal(
+    data: FormData,
+    refusal: Refusal,
+    *,
+    case_id: str,
+    case_number: str,
+    hall: str,
+    window: int,
+    clerk: str,
+    accepted_at: datetime,
+    received: set[str] | None = None,
+    ticket: str = "",
+    optional_matters: tuple[str, ...] = (),
+    check_code: str = "",
+) -> Case:
+    """A 不予受理 decision as a case: numbered, saved and synced like any other, with what
+    the applicant brought; the form need not be complete, but the applicant must be named."""
+    bundle = data.form.bundle
+    values = {field_id: {"value": v.value, "state": str(v.state), "source": v.source,
+                         "record_date": v.record_date, "original": v.original, "reason": v.reason}
+              for field_id, v in data.values().items() if v.value}
+    applicant = applicant_summary(values, bundle.key_subject)
+    if not applicant.get("name") and not applicant.get("org_name"):
+        raise CaseError("不予受理决定须写明申请人：请先填写申请人姓名", {"applicant.name": "请填写申请人"})
+    day = accepted_at.date().isoformat()
+    return Case(
+        case_id=case_id, case_number=case_number, bundle=bundle.code, bundle_name=bundle.name,
+        optional_matters=list(optional_matters),
+        matters=[{"code": m.code, "name": m.name, "department": m.department, "statutory_days": m.statutory_days,
+                  "promised_days": m.promised_days, "fee": m.fee} for m in data.form.matters],
+        form=data.to_json(), values=values,
+        materials=[_material_json(s) for s in evaluate_materials(data)],
+        received=sorted(received or set()), status="rejected",
+        accepted_at=accepted_at.isoformat(timespec="seconds"), promised_date=day, promised_estimated=False,
+        statutory_days=0, promised_days=0, hall=hall, window=window, clerk=clerk, ticket=ticket,
+        reason=refusal.reason_text, applicant=applicant, check_code=check_code or new_check_code(),
+        refusal=refusal.to_json(),
     )
 
 

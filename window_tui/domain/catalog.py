@@ -110,6 +110,7 @@ class Matter:
     materials: tuple[str, ...]
     after: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+    contribution: str = ""  # a social-insurance contribution the applicant pays: not a fee (art. 58)
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ def _load_matters(path: Path, fields: dict[str, FieldDef], materials: dict[str, 
     for code, raw in _Entry(path.name, "matters", data.get("matters")).data.items():
         entry = _Entry(path.name, code, raw)
         entry.check_keys({"name", "department", "statutory_days", "promised_days", "fee", "fields",
-                          "materials", "after", "rules"})
+                          "materials", "after", "rules", "contribution"})
         requirements = []
         for item in entry.get("fields", list):
             if isinstance(item, str):
@@ -311,7 +312,7 @@ def _load_matters(path: Path, fields: dict[str, FieldDef], materials: dict[str, 
             code=code, name=entry.get("name", str), department=entry.get("department", str),
             statutory_days=statutory, promised_days=promised, fee=entry.get("fee", str),
             fields=tuple(requirements), materials=material_ids,
-            after=entry.strings("after", ()), rules=rules,
+            after=entry.strings("after", ()), rules=rules, contribution=entry.get("contribution", str, ""),
         )
     for matter in result.values():
         for prior in matter.after:

@@ -69,9 +69,17 @@ class MaskPolicy:
     def bank_card(self, value: str) -> str:
         return _keep_ends(value, self.card_keep_head, self.card_keep_tail)
 
-    def licence(self, value: str) -> str:
-        """E-licence numbers can embed an ID number: keep only the ends."""
-        return _keep_ends(value, self.card_keep_head, self.card_keep_tail)
+    def licence(self, value: str, *, sensitive: bool = False) -> str:
+        """E-licence numbers can embed an ID number: at most half is shown (a quarter for
+        sensitive ones, such as a newborn's birth certificate: 个人信息保护法 art. 28)."""
+        budget = len(value) // (4 if sensitive else 2)
+        head = min(self.card_keep_head, budget // 2)
+        tail = min(self.card_keep_tail, budget - head)
+        return value[:head] + MASK * (len(value) - head - tail) + (value[len(value) - tail:] if tail else "")
+
+
+# Licences about a child under 14 (个人信息保护法 art. 28: sensitive personal information).
+SENSITIVE_LICENCES = frozenset({"出生医学证明"})
 
 
 def _keep_ends(value: str, head: int, tail: int) -> str:

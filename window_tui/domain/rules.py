@@ -18,6 +18,7 @@ from datetime import date
 class RuleResult:
     ok: bool
     message: str
+    decided: bool = True  # False: data missing, so no ground to refuse on
 
 
 def _add_months(day: date, months: int) -> date:
@@ -48,7 +49,7 @@ def check_retirement_age(values: dict[str, str], today: date) -> RuleResult:
     try:
         birth = date.fromisoformat(values.get("applicant.birth_date", ""))
     except ValueError:
-        return RuleResult(False, "缺少申请人出生日期，无法核定退休年龄")
+        return RuleResult(False, "缺少申请人出生日期，无法核定退休年龄", decided=False)
     sex = values.get("applicant.sex", "")
     month = legal_retirement_month(birth, sex, values.get("social.post_type", "工人岗"))
     if today < month:
@@ -60,7 +61,7 @@ def check_min_contribution(values: dict[str, str], today: date) -> RuleResult:
     try:
         years = float(values.get("social.contribution_years", ""))
     except ValueError:
-        return RuleResult(False, "缺少累计缴费年限，无法核定")
+        return RuleResult(False, "缺少累计缴费年限，无法核定", decided=False)
     needed = minimum_contribution_years(today.year)
     if years < needed:
         return RuleResult(False, f"累计缴费年限{years:g}年，不足{needed:g}年")

@@ -208,7 +208,7 @@ def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date |
     divisions = list(DIVISIONS)
     employers = [f"济宁{w}{s}有限公司" for w in ("鲁兴", "运河", "圣地", "泰和", "恒通") for s in ("机械", "纺织", "商贸")]
     samples: dict[str, list[str]] = {"newborn": [], "retirement": [], "posthumous": [], "restaurant": [],
-                                     "deregistration": []}
+                                     "deregistration": [], "retirement_not_yet": []}
     while len(reg.persons) < persons:
         division = rng.choice(divisions)
         kind = rng.random()
@@ -242,6 +242,8 @@ def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date |
             reg.social[head["id_number"]]["post_type"] = post
             if month <= gen.as_of and (gen.as_of - month).days < 120:
                 samples["retirement"].append(head["id_number"])
+            elif month > gen.as_of and (month - gen.as_of).days < 2 * 365:  # applies too early: 不予受理
+                samples["retirement_not_yet"].append(head["id_number"])
             spouse_sex = "女" if sex == "男" else "男"
             spouse = gen.person(division, gen.birth_in(45, 66), spouse_sex,
                                 household={"no": head["household_no"], "address": head["household_address"],

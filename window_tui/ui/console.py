@@ -163,7 +163,8 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         current = (self.state.get("current") or {}).get("label", "")
         if case.get("ticket") and case["ticket"] == current and case["case_number"] not in self.cases_for_ticket:
             self.cases_for_ticket.append(case["case_number"])
-        word = {"accepted": "已受理", "notice": "一次性告知"}.get(case["status"], case["status"])
+        word = {"accepted": "已受理", "notice": "一次性告知，待补正", "rejected": "不予受理"}.get(case["status"],
+                                                                                   case["status"])
         promised = f"，承诺办结 {case['promised_date']}" if case["status"] == "accepted" else ""
         self.query_one("#last-case", Static).update(f"最近受理：{case['case_number']} {case['bundle_name']}（{word}）"
                                                     f"{promised}")

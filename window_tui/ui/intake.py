@@ -14,10 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from window_tui.domain.case import CaseError, new_case_id
+from window_tui.domain.case import CaseError, RuleFailed, RuleFailure, failed_rules, new_case_id
 from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
+from window_tui.domain.refusal import RefusalError
 from window_tui.ui.dialogs import OverrideDialog
 from window_tui.ui.supervision import SupervisedScreen
 
@@ -95,6 +96,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
     BINDINGS = [
         Binding("ctrl+s", "submit", "提交受理", id="intake.submit", priority=True),
         Binding("ctrl+o", "override", "更正锁定值", id="intake.override"),
+        Binding("ctrl+r", "refuse", "不予受理", id="intake.refuse"),
         Binding("escape", "leave", "返回（草稿已保存）", id="intake.leave"),
     ]
 
@@ -335,6 +337,12 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
                 case = self.session.correct_case(self.correcting, data, received)
             else:
                 case = self.session.take_case(data, case_id=self.case_id, received=received, ticket=self.ticket)
+        except RuleFailed as exc:
+            self.app.call_from_thread(self._submit_failed, str(exc))
+            decided = [f for f in exc.failures if f.decided]
+            if decided and not self.correcting:
+                self.app.call_from_thread(self.offer_refusal, decided)
+            return
         except CaseError as exc:
             self.app.call_from_thread(self._submit_failed, str(exc))
             return
@@ -348,6 +356,42 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
         self.refresh_summary()
         if message:
             self.notify(message, severity="error", timeout=8)
+
+    # --- 不予受理 -------------------------------------------------------------------------------
+
+    def action_refuse(self) -> None:
+        if self.submitting or self.correcting:
+            self.notify("正在提交，请稍候" if self.submitting else "更正退回案件时不能改为不予受理", timeout=3)
+            return
+        self.offer_refusal([f for f in failed_rules(self.data) if f.decided])
+
+    def offer_refusal(self, failures: list[RuleFailure]) -> None:
+        """A failed condition ends in a written decision, not a toast (行政许可法 art. 32)."""
+        from window_tui.ui.refusal import RefusalDialog
+
+        hall = self.session.config.hall
+
+        def chosen(choice: dict[str, Any] | None) -> None:
+            if choice is None or self.submitting:
+                return
+            self.submitting = True
+            self.query_one("#intake-summary", Static).update("正在出具不予受理通知书……")
+            self.refuse(self.session.snapshot(self.data), set(self.received), choice)
+
+        self.app.push_screen(RefusalDialog(failures, review_body=hall.review_body, court=hall.court), chosen)
+
+    @work(thread=True, group="submit", exit_on_error=False)
+    def refuse(self, data: FormData, received: set[str], choice: dict[str, Any]) -> None:
+        try:
+            case = self.session.refuse_case(data, case_id=self.case_id, received=received, ticket=self.ticket,
+                                            **choice)
+        except (CaseError, RefusalError) as exc:
+            self.app.call_from_thread(self._submit_failed, str(exc))
+            return
+        except BaseException:
+            self.app.call_from_thread(self._submit_failed, "")
+            raise
+        self.app.call_from_thread(self.dismiss, case.to_json())
 
     def action_override(self) -> None:
         focused = self.focused

@@ -29,7 +29,7 @@ class ReceiptScreen(SupervisedScreen, Screen[None]):
         super().__init__()
         self.session = session
         self.case = case
-        self.template = "notice" if case["status"] == "notice" else "receipt"
+        self.template = {"notice": "notice", "rejected": "rejection"}.get(case["status"], "receipt")
         self.reprint = reprint  # opened from the palette: any paper from here is a 补打 once printed
         self.job: Any = None  # the last print job of this screen
         self.printing = False  # guarded on the UI thread: one print at a time
@@ -37,7 +37,9 @@ class ReceiptScreen(SupervisedScreen, Screen[None]):
     def compose(self) -> ComposeResult:
         case = self.case
         missing = [m["name"] for m in case["materials"] if m["kind"] == "bring" and m["id"] not in case["received"]]
-        if case["status"] == "notice":
+        if case["status"] == "rejected":
+            head = f" 不予受理  编号 {case['case_number']}：{case.get('reason', '')}。按 P 打印不予受理通知书 "
+        elif case["status"] == "notice":
             head = (f" 材料不全，已出具一次性告知书：缺 {len(missing)} 项（{'、'.join(missing)}）。"
                     f"信息已保存，补齐后凭编号 {case['case_number']} 办理 ")
         else:
