@@ -197,6 +197,8 @@ def rejection(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) ->
     litigation = refusal.get("litigation_months", 6)
     doc.add(Text(f"如不服本决定，可在收到本通知书之日起{review_days}日内向{refusal.get('review_body', hall.review_body)}"
                  f"申请行政复议，或者在{litigation}个月内向{refusal.get('court', hall.court)}提起行政诉讼。"))
+    url = progress_link(hall, case)
+    doc.add(Text("扫码查询本决定：", align="center"), QR(url))
     _contacts(doc, hall)
     doc.add(Columns("经办人", f"{case['window']}号窗口 工号{case['clerk']}"))
     _seal(doc, hall, decided)

@@ -50,6 +50,29 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
 
+    def choose_first(self) -> None:
+        """Open the focused choice list and take its first option."""
+        before = self.screen().count("请选择")
+        for _ in range(3):  # under load a key can land before focus has moved on: try again
+            self.keys("Enter")
+            time.sleep(0.4)
+            self.keys("Down")
+            self.keys("Enter")
+            deadline = time.monotonic() + 5
+            while self.screen().count("请选择") >= before and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self.screen().count("请选择") < before:
+                break
+        time.sleep(0.3)
+
+    def log_in(self) -> None:
+        self.wait_for("工号")
+        self.keys("1005", literal=True)
+        self.keys("Enter")
+        self.keys("demo1005", literal=True)
+        self.keys("Enter")
+        self.wait_for("叫号")
+
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
@@ -86,20 +109,7 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path) -> None:
             time.sleep(0.5)
             tmux.keys("张小宝", literal=True)
             tmux.keys("Enter")  # Enter moves to the next empty field: 新生儿与户主关系
-
-            def choose_first() -> None:  # open the choice list, take the first option
-                before = tmux.screen().count("请选择")
-                for _ in range(3):  # under load a key can land before focus has moved on: try again
-                    tmux.keys("Enter")
-                    time.sleep(0.4)
-                    tmux.keys("Down")
-                    tmux.keys("Enter")
-                    deadline = time.monotonic() + 5
-                    while tmux.screen().count("请选择") >= before and time.monotonic() < deadline:
-                        time.sleep(0.1)
-                    if tmux.screen().count("请选择") < before:
-                        break
-                time.sleep(0.3)
+            choose_first = tmux.choose_first
 
             choose_first()
             tmux.keys("6222020000000000000", literal=True)
@@ -128,6 +138,70 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path) -> None:
             tmux.keys("Escape")
             tmux.keys("f")
             tmux.wait_for("已办结 1")
+            tmux.keys("C-q")
+        finally:
+            tmux.kill()
+
+
+def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
+    """A person applies for retirement too early: Ctrl+S offers 不予受理, Enter issues it; the
+    decision prints on the network printer and the platform's progress page shows it."""
+    import json
+    import urllib.request
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    young = generate_registry(seed=20240101, persons=PERSONS, as_of=today).samples["retirement_not_yet"][0]
+    with ServeProcess(tmp_path / "central.db", persons=PERSONS) as server, FakePrinter("online") as printer:
+        env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_DATA": str(tmp_path / "data"),
+               "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
+        command = (f"{sys.executable} -m window_tui.cli counter --server {server.url} --window 5 "
+                   f"--printer {printer.url}")
+        tmux = Tmux(f"wt-refuse-{os.getpid()}", command, env)
+        try:
+            tmux.log_in()
+            tmux.keys("i")
+            tmux.wait_for("选择“一件事”")
+            tmux.keys("tx", literal=True)
+            tmux.keys("Enter")
+            tmux.wait_for("受理：退休")
+            tmux.keys(young, literal=True)
+            tmux.wait_for("公安人口库")
+            time.sleep(0.5)
+            tmux.choose_first()  # 封存原因
+            tmux.keys("6222020000000000000", literal=True)
+            time.sleep(0.3)
+            tmux.keys("Enter")
+            time.sleep(0.3)
+            tmux.choose_first()  # 开户银行
+            tmux.choose_first()  # 结果领取方式
+            tmux.keys("C-s")
+            screen = tmux.wait_for("出具不予受理通知书", timeout=30)
+            assert "未达到法定退休年龄" in screen
+            tmux.keys("Enter")
+            screen = tmux.wait_for("不予受理  编号", timeout=30)
+            case_number = screen.split("编号", 1)[1].split()[0].split("：")[0]
+            tmux.keys("p")
+            tmux.wait_for("已打印")
+            deadline = time.monotonic() + 10
+            while not printer.jobs and time.monotonic() < deadline:
+                time.sleep(0.1)
+            decoded = decode(printer.jobs[0], "gb18030")
+            printed = "".join(decoded.text)
+            assert case_number in printed and "不予受理通知书" in printed and "行政复议" in printed
+            tmux.keys("Escape")
+            tmux.keys("f")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    path = decoded.qr[0].split("/p/", 1)[1]  # number?c=check code, as the QR carries
+                    answer = json.loads(urllib.request.urlopen(f"{server.url}/api/v1/progress/{path}",
+                                                               timeout=5).read())
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                raise AssertionError("the decision never reached the platform")
+            assert answer["status_label"] == "不予受理" and "未达到法定退休年龄" in answer["reason"]
             tmux.keys("C-q")
         finally:
             tmux.kill()
