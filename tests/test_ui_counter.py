@@ -14,6 +14,7 @@ from window_tui.domain.catalog import default_catalog
 from window_tui.domain.efficiency import typical_form
 from window_tui.domain.synthetic import generate_registry
 from window_tui.ui.console import ConsoleScreen
+from window_tui.ui.dialogs import QuestionsDialog
 from window_tui.ui.intake import IntakeScreen
 from window_tui.ui.receipt import ReceiptScreen
 
@@ -74,8 +75,12 @@ async def take_case(pilot, app, hall_samples: dict, bundle: str, *, online: bool
     await pilot.press("i")
     await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
     await pilot.press(*BUNDLES[bundle], "enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+    await wait_for(pilot, lambda: isinstance(app.screen, (IntakeScreen, QuestionsDialog)))
+    if isinstance(app.screen, QuestionsDialog):  # the applicant answers "no" to every optional matter
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
     screen: IntakeScreen = app.screen  # type: ignore[assignment]
+    assert not screen.form.optional
     sample = hall_samples[bundle][0]
     keys = key_fields(bundle, sample)
     for field_id, value in keys.items():
@@ -255,3 +260,21 @@ async def test_unfinished_intake_resumes_from_its_draft(make_hall, tmp_path: Pat
         resumed: IntakeScreen = app.screen  # type: ignore[assignment]
         assert resumed.data.value("newborn.name").value == "张小宝"
         assert resumed.data.value("father.name").source == "公安人口库"  # from the case's own cache, offline
+
+
+async def test_optional_matters_follow_the_applicants_answers(make_hall, tmp_path: Path) -> None:
+    hall: Hall = make_hall(persons=500)
+    app, _ = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
+        await pilot.press(*"kbcyd", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuestionsDialog))
+        assert "是否属于公众聚集场所" in screen_text(app)
+        await pilot.press("down", "space", "enter")  # yes to the second question only: a gathering place
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        screen: IntakeScreen = app.screen  # type: ignore[assignment]
+        assert screen.form.optional == ("FD04",)
+        assert "消防安全检查" in screen_text(app)

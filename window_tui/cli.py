@@ -59,6 +59,8 @@ def _register_catalog(sub: argparse._SubParsersAction) -> None:
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION",
                                          parser_class=ChineseArgumentParser)
     catalog_sub.add_parser("list", help="列出全部一件事")
+    check = catalog_sub.add_parser("check", help="校验目录：免提交须有可核验的来源，承诺时限不短于事项衔接")
+    check.add_argument("--dir", default=None, help="目录文件所在文件夹（默认随程序发布的目录）")
     show = catalog_sub.add_parser("show", help="查看一件事的事项、合并表单与材料")
     show.add_argument("name", help="名称、代码或拼音首字母，如 xse")
     stats = catalog_sub.add_parser("stats", help="合并表单与预填的效率统计")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -15,11 +16,22 @@ from window_tui.domain.forms import merge_bundle
 
 def run(args: argparse.Namespace) -> int:
     console = Console()
-    try:
-        catalog = load_catalog()
-    except CatalogError as exc:
-        print(str(exc), file=sys.stderr)
+    directory = Path(args.dir) if getattr(args, "dir", None) else None
+    if directory is not None and not directory.is_dir():
+        print(f"目录文件夹不存在：{directory}", file=sys.stderr)
         return 1
+    try:
+        catalog = load_catalog(directory)
+    except CatalogError as exc:
+        print(f"目录检查未通过：{exc}" if args.catalog_command == "check" else str(exc), file=sys.stderr)
+        return 1
+    if args.catalog_command == "check":
+        rules = sum(len(m.exempt) for m in catalog.materials.values())
+        complete = [b for b in catalog.bundles.values() if b.complete]
+        console.print(f"目录检查通过：{len(complete)} 个一件事、{len(catalog.matters)} 个事项、"
+                      f"{len(catalog.materials)} 种材料、{rules} 条免提交规则（均有可核验的来源）；"
+                      f"承诺时限均不短于事项衔接所需")
+        return 0
     if args.catalog_command == "list":
         table = Table(title="一件事目录")
         for column in ("代码", "名称", "拼音", "事项数", "承诺时限", "状态"):
@@ -60,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         materials.add_column("材料")
         materials.add_column("可免提交的情形")
         for material in form.materials:
-            rules = "；".join(f"{r.kind}:{r.licence or r.check or r.department or r.matter}" for r in material.exempt)
+            rules = "；".join(f"{r.kind}:{r.licence or r.check or r.matter or r.basis}" for r in material.exempt)
             materials.add_row(material.name, rules or "需提交")
         console.print(materials)
         return 0

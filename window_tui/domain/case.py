@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from window_tui.domain.catalog import Catalog
+from window_tui.domain.catalog import Catalog, chain_days
 from window_tui.domain.materials import MaterialStatus, evaluate_materials, missing_materials
 from window_tui.domain.prefill import FormData
 from window_tui.domain.refusal import Refusal
@@ -247,7 +247,7 @@ def build_case(
         accepted_at=accepted_at.isoformat(timespec="seconds"),
         promised_date=promised.date.isoformat(),
         promised_estimated=promised.estimated,
-        statutory_days=max(m.statutory_days for m in data.form.matters),
+        statutory_days=chain_days(data.form.matters, "statutory_days"),
         promised_days=bundle.promised_days,
         hall=hall,
         window=window,

@@ -19,11 +19,27 @@ FIELD_TYPES = frozenset(
     {"id", "uscc", "phone", "bankcard", "birthcert", "name", "date", "choice", "number", "text", "address"}
 )
 REGISTRIES = frozenset({"person", "birth", "social", "fund", "death", "enterprise", "elicence", "clock"})
-EXEMPT_KINDS = frozenset({"elicence", "shared", "government", "produced"})
-SHARED_CHECKS = frozenset(
-    {"household", "marriage", "birth", "death", "cremation", "person", "social", "kinship",
-     "enterprise", "fire_acceptance"}
-)
+EXEMPT_KINDS = frozenset({"elicence", "shared", "produced", "commitment"})
+# Each shared-data check: the registry it reads and the source a receipt names. Every
+# check tests a fact of this case (see materials._CHECKS); none passes by itself.
+SHARED_CHECKS: dict[str, tuple[str, str]] = {
+    "household": ("person", "公安人口库"),
+    "marriage": ("person", "公安人口库"),
+    "person": ("person", "公安人口库"),
+    "kinship": ("person", "公安人口库（同户关系）"),
+    "birth": ("birth", "卫健出生医学证明库"),
+    "settlement": ("birth", "医保直接结算记录"),
+    "death": ("death", "卫健死亡医学证明"),
+    "cremation": ("death", "民政殡葬信息"),
+    "social": ("social", "人社社保卡信息"),
+    "file_custody": ("social", "人社档案管理信息（公共人才服务机构保管）"),
+    "fire_acceptance": ("enterprise", "住建消防验收备案系统"),
+    "customs_clear": ("enterprise", "海关企业信息"),
+}
+# E-licences that concern more people than their holder: one person's cannot exempt the material.
+GROUP_LICENCES = {"健康证明": "从业人员健康证明涉及每一名从业人员，不能以一人的电子证照免交"}
+# E-licences that prove a material only when tied to this case by a field (match = "field id").
+TIED_LICENCES = {"不动产权证书": "不动产权证书须与经营场所地址一致才能证明使用权（match = \"enterprise.address\"）"}
 RULES = frozenset({"retirement_age", "min_contribution"})
 
 _FILL = re.compile(r"^(?P<registry>[a-z]+)\.(?P<attr>[^\[\]@]+)(?:\[(?P<index>[a-z_]+)\])?(?:@(?P<subject>[a-z_]+))?$")
@@ -85,10 +101,22 @@ class ExemptRule:
     holder: str = ""
     licence: str = ""
     check: str = ""
-    department: str = ""
     matter: str = ""
     source: str = ""
     note: str = ""
+    match: str = ""  # elicence: a form field whose value must equal the licence's address
+    basis: str = ""  # commitment: the rule that allows a signed commitment instead of the document
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A material needed only for one answer on the form (e.g. 普通注销 needs a 清算报告)."""
+
+    field_id: str
+    value: str
+
+    def holds(self, values: dict[str, str]) -> bool:
+        return values.get(self.field_id, "") == self.value
 
 
 @dataclass(frozen=True)
@@ -96,6 +124,8 @@ class Material:
     id: str
     name: str
     exempt: tuple[ExemptRule, ...] = ()
+    when: Condition | None = None  # needed only when this answer is given
+    collected: bool = False  # the original is surrendered (收缴): nothing can replace it
 
 
 @dataclass(frozen=True)
@@ -124,6 +154,7 @@ class Bundle:
     promised_days: int = 0
     key_subject: str = ""
     applicant_default: str = ""
+    questions: tuple[tuple[str, str], ...] = ()  # (optional matter, the question that includes it)
 
     def matches(self, query: str) -> bool:
         """Search by Chinese name or pinyin initials ("xse" finds 新生儿出生)."""
@@ -251,29 +282,61 @@ def _load_fields(path: Path) -> tuple[tuple[str, ...], dict[str, FieldDef]]:
     return sections, result
 
 
-def _load_materials(path: Path) -> dict[str, Material]:
+def _load_materials(path: Path, fields: dict[str, FieldDef]) -> dict[str, Material]:
     data = _read(path)
     result: dict[str, Material] = {}
     for material_id, raw in _Entry(path.name, "materials", data.get("materials")).data.items():
         entry = _Entry(path.name, material_id, raw)
-        entry.check_keys({"name", "exempt"})
+        entry.check_keys({"name", "exempt", "when", "collected"})
+        collected = entry.get("collected", bool, False)
         rules = []
         for i, rule_raw in enumerate(entry.get("exempt", list, [])):
             rule_entry = _Entry(path.name, f"{material_id}.exempt[{i}]", rule_raw)
-            rule_entry.check_keys(set(ExemptRule.__dataclass_fields__))
-            rule = ExemptRule(**{k: rule_entry.get(k, str) for k in rule_raw})
-            if rule.kind not in EXEMPT_KINDS:
-                raise rule_entry.error("kind", f"未知的免提交类型 {rule.kind!r}")
-            required = {"elicence": ("licence", "holder"), "shared": ("check", "holder"),
-                        "government": ("department",), "produced": ("matter",)}[rule.kind]
-            for key in required:
-                if not getattr(rule, key):
-                    raise rule_entry.error(key, f"{rule.kind} 类型必须给出此项")
-            if rule.kind == "shared" and rule.check not in SHARED_CHECKS:
-                raise rule_entry.error("check", f"未知的共享核验 {rule.check!r}")
+            rule = _exempt_rule(rule_entry, fields)
+            if collected:
+                raise rule_entry.error("kind", "须收缴原件的材料（collected）不能免交，电子证照不能代替收缴")
             rules.append(rule)
-        result[material_id] = Material(material_id, entry.get("name", str), tuple(rules))
+        when = None
+        when_text = entry.get("when", str, "")
+        if when_text:
+            field_id, _, value = when_text.partition("=")
+            definition = fields.get(field_id)
+            if definition is None or value not in definition.options:
+                raise entry.error("when", f"应为 选择型字段=选项，当前为 {when_text!r}")
+            when = Condition(field_id, value)
+        result[material_id] = Material(material_id, entry.get("name", str), tuple(rules), when, collected)
     return result
+
+
+def _exempt_rule(rule_entry: _Entry, fields: dict[str, FieldDef]) -> ExemptRule:
+    """An exemption must name a source the hall can query and a fact that ties it to this case."""
+    raw = rule_entry.data
+    if raw.get("kind") == "government":
+        raise rule_entry.error("kind", "“政府部门核发”无法核验：请写明可查询的电子证照类型（elicence）"
+                                       "或共享核验项（shared），或改为告知承诺（commitment）")
+    rule_entry.check_keys(set(ExemptRule.__dataclass_fields__))
+    rule = ExemptRule(**{k: rule_entry.get(k, str) for k in raw})
+    if rule.kind not in EXEMPT_KINDS:
+        raise rule_entry.error("kind", f"未知的免提交类型 {rule.kind!r}")
+    required = {"elicence": ("licence", "holder"), "shared": ("check", "holder"),
+                "produced": ("matter",), "commitment": ("basis",)}[rule.kind]
+    for key in required:
+        if not getattr(rule, key):
+            raise rule_entry.error(key, f"{rule.kind} 类型必须给出此项")
+    if rule.kind == "shared":
+        if rule.check not in SHARED_CHECKS:
+            raise rule_entry.error("check", f"未知的共享核验 {rule.check!r}（可选：{'、'.join(SHARED_CHECKS)}）")
+        source = SHARED_CHECKS[rule.check][1]
+        if rule.source and rule.source != source:
+            raise rule_entry.error("source", f"核验项 {rule.check} 查询的是“{source}”，与写明的来源“{rule.source}”不符")
+    if rule.kind == "elicence":
+        if rule.licence in GROUP_LICENCES:
+            raise rule_entry.error("licence", GROUP_LICENCES[rule.licence])
+        if rule.licence in TIED_LICENCES and not rule.match:
+            raise rule_entry.error("match", TIED_LICENCES[rule.licence])
+        if rule.match and rule.match not in fields:
+            raise rule_entry.error("match", f"未定义的字段 {rule.match!r}")
+    return rule
 
 
 def _load_matters(path: Path, fields: dict[str, FieldDef], materials: dict[str, Material]) -> dict[str, Matter]:
@@ -327,7 +390,7 @@ def _load_bundles(path: Path, matters: dict[str, Matter]) -> dict[str, Bundle]:
     for code, raw in _Entry(path.name, "bundles", data.get("bundles")).data.items():
         entry = _Entry(path.name, code, raw)
         entry.check_keys({"name", "initials", "matters", "optional_matters", "promised_days",
-                          "key_subject", "applicant_default", "complete"})
+                          "key_subject", "applicant_default", "complete", "questions"})
         complete = entry.get("complete", bool)
         bundle = Bundle(
             code=code, name=entry.get("name", str), initials=entry.get("initials", str),
@@ -337,15 +400,43 @@ def _load_bundles(path: Path, matters: dict[str, Matter]) -> dict[str, Bundle]:
             promised_days=entry.get("promised_days", int, 0),
             key_subject=entry.get("key_subject", str, ""),
             applicant_default=entry.get("applicant_default", str, ""),
+            questions=tuple(entry.get("questions", dict, {}).items()),
         )
+        asked = {code for code, _ in bundle.questions}
+        if asked != set(bundle.optional_matters):
+            raise entry.error("questions", "每个可选事项须有且仅有一个提问（由申请人的回答决定是否办理）")
+        if not all(isinstance(q, str) and q for _, q in bundle.questions):
+            raise entry.error("questions", "提问应为非空字符串")
         if complete:
             if not bundle.key_subject:
                 raise entry.error("key_subject", "完整的一件事必须给出主查询对象")
             if bundle.promised_days <= 0:
                 raise entry.error("promised_days", "完整的一件事必须给出承诺时限")
             _check_bundle_order(entry, bundle, matters)
+            _check_promise(entry, bundle, matters)
         result[code] = bundle
     return result
+
+
+def chain_days(matters: list[Matter] | tuple[Matter, ...], limit: str = "promised_days") -> int:
+    """Working days of the longest `after` chain (critical path): a matter starts when the
+    matters it depends on are done, the others run in parallel."""
+    done: dict[str, int] = {}
+    codes = {m.code for m in matters}
+    for matter in matters:  # in handling order: every prior comes first (checked at load)
+        start = max((done[p] for p in matter.after if p in codes), default=0)
+        done[matter.code] = start + getattr(matter, limit)
+    return max(done.values(), default=0)
+
+
+def _check_promise(entry: _Entry, bundle: Bundle, matters: dict[str, Matter]) -> None:
+    """The bundle's promise must be one its own chain can honour, whatever the answers."""
+    chosen = [matters[c] for c in bundle.matters + bundle.optional_matters]
+    chain = chain_days(chosen)
+    if bundle.promised_days < chain:
+        path = "、".join(f"{m.code}({m.promised_days})" for m in chosen)
+        raise entry.error("promised_days", f"承诺{bundle.promised_days}个工作日短于事项前后衔接所需的"
+                                           f"{chain}个工作日（{path}）")
 
 
 def _check_bundle_order(entry: _Entry, bundle: Bundle, matters: dict[str, Matter]) -> None:
@@ -362,7 +453,7 @@ def _check_bundle_order(entry: _Entry, bundle: Bundle, matters: dict[str, Matter
 def load_catalog(directory: Path | None = None) -> Catalog:
     directory = directory or DATA_DIR
     sections, fields = _load_fields(directory / "fields.toml")
-    materials = _load_materials(directory / "materials.toml")
+    materials = _load_materials(directory / "materials.toml", fields)
     matters = _load_matters(directory / "matters.toml", fields, materials)
     bundles = _load_bundles(directory / "bundles.toml", matters)
     return Catalog(sections, fields, materials, matters, bundles, version=_fingerprint(directory))

@@ -39,6 +39,11 @@ class MergedForm:
     sections: tuple[FormSection, ...]
     materials: tuple[Material, ...] = ()
 
+    @property
+    def optional(self) -> tuple[str, ...]:
+        """The optional matters this form includes (the applicant's "yes" answers)."""
+        return tuple(m.code for m in self.matters if m.code in self.bundle.optional_matters)
+
     @cached_property
     def fields(self) -> tuple[FormField, ...]:
         return tuple(f for s in self.sections for f in s.fields)

@@ -5,21 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from window_tui.domain.catalog import ExemptRule
+from window_tui.domain.catalog import SHARED_CHECKS, ExemptRule
 
 # The registry a material's shared-data check reads, and whose identifier keys it.
-CHECK_REGISTRY = {
-    "household": "person",
-    "marriage": "person",
-    "person": "person",
-    "kinship": "person",
-    "birth": "birth",
-    "death": "death",
-    "cremation": "death",
-    "social": "social",
-    "enterprise": "enterprise",
-    "fire_acceptance": "enterprise",
-}
+CHECK_REGISTRY = {check: registry for check, (registry, _) in SHARED_CHECKS.items()}
 
 
 def rule_lookup(rule: ExemptRule) -> tuple[str, str] | None:

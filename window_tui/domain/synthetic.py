@@ -201,6 +201,14 @@ def _org_code_check(body8: str) -> str:
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
+def _share(key: str, salt: str) -> float:
+    """A stable fraction in [0, 1) for a record: new attributes without disturbing the
+    random stream every earlier sample depends on."""
+    import hashlib
+
+    return int(hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()[:8], 16) / 16**8
+
+
 def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date | None = None) -> Registry:
     """About `persons` persons grouped in households, with the other registries around them."""
     gen = _Generator(seed, as_of or date.today())
@@ -229,6 +237,8 @@ def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date |
                     "newborn_sex": rng.choice(["男", "女"]), "newborn_birth_date": born.isoformat(),
                     "birth_place": rng.choice(HOSPITALS), "birth_cert_no": cert,
                     "delivery_mode": rng.choice(["顺产", "剖宫产"]), "father_id": father["id_number"],
+                    # Most births are settled directly by medical insurance (no bills to bring).
+                    "direct_settlement": _share(mother["id_number"], "settlement") < 0.8,
                 }
                 reg.record_dates[("birth", mother["id_number"])] = born.isoformat()
                 gen.licence(mother["id_number"], "出生医学证明", cert, rng.choice(HOSPITALS), born, years=0)
@@ -240,6 +250,9 @@ def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date |
             month = legal_retirement_month(date.fromisoformat(head["birth_date"]), sex, post)
             gen.social_record(head, gen.birth_in(16, 40), rng.choice(employers))
             reg.social[head["id_number"]]["post_type"] = post
+            # Most personnel files lie with the public talent service centre; some with the employer.
+            reg.social[head["id_number"]]["file_keeper"] = (
+                "济宁市公共就业和人才服务中心" if _share(head["id_number"], "file") < 0.8 else "用人单位")
             if month <= gen.as_of and (gen.as_of - month).days < 120:
                 samples["retirement"].append(head["id_number"])
             elif month > gen.as_of and (month - gen.as_of).days < 2 * 365:  # applies too early: 不予受理
@@ -290,7 +303,10 @@ def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date |
                 "social_insurance_no": f"{division}{rng.randrange(10**7, 10**8)}",
                 "bank_name": bank, "bank_account": gen.bank_card(bank), "seals": "公章、财务专用章、法定代表人名章",
                 "fire_acceptance": rng.random() < 0.7,
+                "customs_pending": _share(code, "customs-pending") < 0.1,
             }
+            if _share(code, "customs") < 0.6:  # most small firms never registered with customs
+                reg.enterprises[code]["customs_code"] = ""
             gen.licence(code, "营业执照", code, "市场监督管理局", gen.birth_in(0.2, 10), years=0)
             gen.licence(owner["id_number"], "健康证明", f"JK{rng.randrange(10**9, 10**10)}", "疾病预防控制中心",
                         gen.as_of - timedelta(days=100), years=1)
@@ -298,6 +314,10 @@ def generate_registry(seed: int = 20240101, persons: int = 10_000, as_of: date |
                 gen.licence(owner["id_number"], "不动产权证书",
                             f"鲁({gen.as_of.year - 3})济宁市不动产权第{rng.randrange(10**6, 10**7)}号",
                             "自然资源和规划局", gen.birth_in(1, 5), years=0)
+                # The owner's property is the premises for some; for others it is their home.
+                here = _share(code, "premises") < 0.6
+                reg.licences[owner["id_number"]][-1]["address"] = (
+                    reg.enterprises[code]["address"] if here else owner["household_address"])
             samples["restaurant" if food else "deregistration"].append(code)
     reg.samples = samples
     return reg

@@ -122,7 +122,7 @@ class CounterApp(WorkerSupervisor, App[None]):
         def resume(case_id: str | None) -> None:
             if case_id and self.console_screen is not None:
                 draft = drafts[case_id]
-                form = self.session.catalog.merged(draft["bundle"])
+                form = self.session.catalog.merged(draft["bundle"], tuple(draft.get("optional", ())))
                 self.console_screen.open_intake(form, case_id=case_id, draft=draft)
 
         self.call_from_thread(self.push_screen, ChoiceDialog("继续未完成的受理", choices), resume)

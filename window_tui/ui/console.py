@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from window_tui.client import PlatformRejected, PlatformUnavailable
 from window_tui.events import EventFollower
-from window_tui.ui.dialogs import BundlePicker, TextDialog, TransferPicker
+from window_tui.ui.dialogs import BundlePicker, QuestionsDialog, TextDialog, TransferPicker
 from window_tui.ui.messages import ConnectionChanged, LoginChanged, QueueChanged, SyncChanged
 from window_tui.ui.supervision import SupervisedScreen
 from window_tui.ui.widgets import QueuePanel, StatusBar
@@ -300,12 +300,22 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
             self.run_queue("transfer", target)
 
     def action_intake(self) -> None:
+        def open_form(code: str, optional: tuple[str, ...] | None) -> None:
+            if optional is None:
+                return
+            form = self.session.catalog.merged(code, optional)
+            current = self.state.get("current") or {}
+            self.open_intake(form, ticket=current.get("label", ""))
+
         def chosen(code: str | None) -> None:
             if not code:
                 return
-            form = self.session.catalog.merged(code)
-            current = self.state.get("current") or {}
-            self.open_intake(form, ticket=current.get("label", ""))
+            bundle = self.session.catalog.bundle(code)
+            if not bundle.questions:
+                open_form(code, ())
+                return
+            self.app.push_screen(QuestionsDialog(bundle.name, bundle.questions),
+                                 lambda optional: open_form(code, optional))
 
         self.app.push_screen(BundlePicker(self.session.catalog), chosen)
 

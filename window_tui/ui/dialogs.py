@@ -170,3 +170,31 @@ class ChoiceDialog(_Dialog):
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class QuestionsDialog(_Dialog):
+    """Which optional matters apply: the applicant's answers, one space per "yes". Returns
+    the chosen matter codes (possibly none) or None when cancelled."""
+
+    BINDINGS = [CANCEL, Binding("enter", "confirm", "确认", id="questions.confirm", priority=True)]
+
+    def __init__(self, bundle_name: str, questions: tuple[tuple[str, str], ...]) -> None:
+        super().__init__()
+        self.bundle_name, self.questions = bundle_name, questions
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import SelectionList
+        from textual.widgets.selection_list import Selection
+
+        with Vertical(classes="dialog"):
+            yield Label(f"{self.bundle_name}：请询问申请人，适用的按空格勾选，回车确认", classes="dialog-title")
+            yield SelectionList[str](*[Selection(q, code) for code, q in self.questions], id="questions")
+
+    def on_mount(self) -> None:
+        self.query_one("#questions").focus()
+
+    def action_confirm(self) -> None:
+        from textual.widgets import SelectionList
+
+        chosen = set(self.query_one("#questions", SelectionList).selected)
+        self.dismiss(tuple(code for code, _ in self.questions if code in chosen))

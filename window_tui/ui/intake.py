@@ -311,7 +311,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
 
     @work(thread=True, group="draft", exit_on_error=False)
     def _write_draft(self, form: dict[str, Any], received: set[str], version: int) -> None:
-        self.session.save_draft(self.case_id, self.form.bundle.code, form, received, version, ticket=self.ticket)
+        self.session.save_draft(self.case_id, self.form.bundle.code, form, received, version, ticket=self.ticket,
+                                optional=self.form.optional)
 
     def action_submit(self) -> None:
         if self.submitting:
@@ -336,7 +337,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
             if self.correcting:
                 case = self.session.correct_case(self.correcting, data, received)
             else:
-                case = self.session.take_case(data, case_id=self.case_id, received=received, ticket=self.ticket)
+                case = self.session.take_case(data, case_id=self.case_id, received=received, ticket=self.ticket,
+                                              optional=self.form.optional)
         except RuleFailed as exc:
             self.app.call_from_thread(self._submit_failed, str(exc))
             decided = [f for f in exc.failures if f.decided]
@@ -384,7 +386,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
     def refuse(self, data: FormData, received: set[str], choice: dict[str, Any]) -> None:
         try:
             case = self.session.refuse_case(data, case_id=self.case_id, received=received, ticket=self.ticket,
-                                            **choice)
+                                            optional=self.form.optional, **choice)
         except (CaseError, RefusalError) as exc:
             self.app.call_from_thread(self._submit_failed, str(exc))
             return
