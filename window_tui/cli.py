@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     workdays.add_argument("date", help="受理日期 YYYY-MM-DD")
     workdays.add_argument("count", type=int, help="工作日数")
     workdays.add_argument("--calendar", type=Path, help="节假日补充文件（TOML）")
+    workdays.add_argument("--explain", action="store_true", help="列出跳过的每一天及原因")
     workdays.set_defaults(handler=_lazy("window_tui.commands.domain_tools", "run_workdays"))
 
     for register in _REGISTRARS:

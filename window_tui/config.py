@@ -110,6 +110,13 @@ class Config:
             return Path(self.hall.calendar_file)
         return config_path().parent / "holidays.toml"
 
+    def load_calendar(self) -> Any:
+        """The hall's working-day calendar (window_tui.domain.workdays.WorkCalendar); a file
+        named in the configuration must exist (CalendarFileError otherwise)."""
+        from window_tui.domain.workdays import WorkCalendar
+
+        return WorkCalendar.load(self.calendar_path(), required=bool(self.hall.calendar_file))
+
     def clock(self) -> Any:
         """The hall clock (window_tui.clock.Clock) in the configured time zone."""
         from window_tui.clock import Clock, hall_zone

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _session(config: Config, server: str, window: int, printer: str, data: Path | None) -> CounterSession:
     from offline.crypto import KeyFileError
     from offline.store import StoreLocked
-    from window_tui.domain.workdays import WorkCalendar
+    from window_tui.domain.workdays import CalendarFileError
     from window_tui.session import CounterSession, open_store
 
     try:
@@ -25,8 +25,14 @@ def _session(config: Config, server: str, window: int, printer: str, data: Path 
     except (StoreLocked, KeyFileError) as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from exc
+    try:
+        calendar = config.load_calendar()
+    except CalendarFileError as exc:
+        store.close()
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1) from exc
     session = CounterSession(config=config, store=store, server=server, window=window, printer_url=printer,
-                             calendar=WorkCalendar.load(config.calendar_path()))
+                             calendar=calendar)
     return session
 
 

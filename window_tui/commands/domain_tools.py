@@ -51,18 +51,26 @@ def run_workdays(args: argparse.Namespace) -> int:
     if args.count < 0:
         print("工作日数不能为负数", file=sys.stderr)
         return 2
-    calendar_file = args.calendar or load_config_or_exit().calendar_path()
     try:
-        calendar = WorkCalendar.load(calendar_file)
+        if args.calendar is not None:
+            calendar_file = args.calendar
+            calendar = WorkCalendar.load(calendar_file, required=True)
+        else:
+            config = load_config_or_exit()
+            calendar_file = config.calendar_path()
+            calendar = config.load_calendar()
     except CalendarFileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     result = calendar.add_workdays(accepted, args.count)
     print(result.date.isoformat() + ("（预估）" if result.estimated else ""))
+    if args.explain:
+        for skipped in calendar.skipped(accepted, args.count):
+            print(f"  跳过 {skipped.day.isoformat()} {'一二三四五六日'[skipped.day.weekday()]}：{skipped.reason}")
     if result.estimated:
         years = "、".join(str(y) for y in result.unknown_years)
         print(
-            f"注意：这是预估日期。{years}年的节假日安排尚未载入，仅按周末计算；"
+            f"注意：这是预估日期。{years}年的节假日安排尚未载入，按周末和依法固定的节日计算；"
             f"请在 {calendar_file} 中加入该年安排。",
             file=sys.stderr,
         )

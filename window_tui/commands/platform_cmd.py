@@ -17,8 +17,14 @@ def default_db() -> Path:
 def run_serve(args: argparse.Namespace) -> int:
     from window_tui.central.server import serve
     from window_tui.config import load_config_or_exit
+    from window_tui.domain.workdays import CalendarFileError
 
     config = load_config_or_exit()
+    try:
+        config.load_calendar()  # a broken or missing hall calendar stops the platform before it serves
+    except CalendarFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     serve(args.db or default_db(), args.host, args.port, seed_demo=args.seed_demo, persons=args.persons,
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
           followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path(),
