@@ -173,6 +173,7 @@ def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
             tmux.keys("Enter")
             time.sleep(0.3)
             tmux.choose_first()  # 开户银行
+            tmux.choose_first()  # 退休方式：按法定退休年龄
             tmux.choose_first()  # 结果领取方式
             tmux.keys("C-s")
             screen = tmux.wait_for("出具不予受理通知书", timeout=30)

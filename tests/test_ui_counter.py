@@ -27,7 +27,7 @@ TYPED = {
     "bank.name": "中国工商银行", "result.delivery": "窗口领取", "premises.area": "86", "premises.seats": "40",
     "food.items": "热食类食品制售", "sign.size": "4×1.2", "premises.floor": "1", "enterprise.cancel_reason": "决议解散",
     "enterprise.cancel_mode": "简易注销", "fund.seal_reason": "退休", "bank.account_no": "6222020000000000000",
-    "bank.account_bank": "中国工商银行",
+    "bank.account_bank": "中国工商银行", "retirement.mode": "按法定退休年龄",
 }
 
 

@@ -183,6 +183,15 @@ def failed_rules(data: FormData) -> list[RuleFailure]:
     return failures
 
 
+def rule_notes(data: FormData) -> list[str]:
+    """Every precondition's current answer, for the clerk while typing (e.g. the months
+    within which this person may retire)."""
+    values = {k: v.value for k, v in data.values().items()}
+    return [f"{'✓' if result.ok else '✗'} {result.message}"
+            for matter in data.form.matters for rule in matter.rules
+            for result in [RULE_CHECKS[rule](values, data.today)] if result.decided]
+
+
 class RuleFailed(CaseError):
     """The form is complete but a precondition fails: the counter offers 不予受理."""
 

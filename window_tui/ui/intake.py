@@ -14,7 +14,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from window_tui.domain.case import CaseError, RuleFailed, RuleFailure, failed_rules, new_case_id
+from window_tui.domain.case import (
+    CaseError,
+    RuleFailed,
+    RuleFailure,
+    failed_rules,
+    new_case_id,
+    rule_notes,
+)
 from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
@@ -201,7 +208,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
             minutes = int(age.total_seconds() // 60)
             if minutes >= 1:  # a resumed draft shows data from the case's own cache
                 text += f"  共享数据取得于 {minutes} 分钟前（本案缓存）"
-        self.query_one("#intake-summary", Static).update(text)
+        notes = rule_notes(self.data) if any(m.rules for m in self.form.matters) else []
+        self.query_one("#intake-summary", Static).update("\n".join([text, *notes]))
 
     # --- typing ------------------------------------------------------------------------------
 
