@@ -12,6 +12,7 @@ from window_tui.domain.validators import (
     USCC_ALPHABET,
     id_check_char,
     luhn_check_digit,
+    org_code_check,
     uscc_check_char,
     validate_bank_card,
     validate_birth_cert,
@@ -81,10 +82,25 @@ def test_any_single_changed_character_fails(value: str, pos: int, char: str) -> 
 
 def test_uscc_domain_vector_and_letters_in_first_two_positions() -> None:
     assert validate_uscc("91350100M000100Y43").ok
-    body = "N1350100MA0000001"
+    body = "N1350100MA0000007"  # MA000000 + its GB 11714 check 7
     assert validate_uscc(body + uscc_check_char(body)).ok
-    body = "Y2350100MA0000001"
-    assert validate_uscc(body + uscc_check_char(body)).ok
+    body = "Y1350100MA0000007"
+    assert validate_uscc(body + uscc_check_char(body)).ok and not validate_uscc(body + uscc_check_char(body)).warning
+
+
+def test_uscc_authority_and_embedded_organisation_code() -> None:
+    """GB 32100-2015: the first character is a registration authority (1–9, A, N, Y); the
+    9th to 17th are a GB 11714 organisation code with its own check character."""
+    for authority in "0BCXW":
+        body = authority + "1350100M000100Y4"
+        result = validate_uscc(body + uscc_check_char(body))
+        assert not result.ok and "登记管理部门代码" in result.error
+    body = "91350100M000100Y5"  # organisation code check should be 4
+    result = validate_uscc(body + uscc_check_char(body))
+    assert not result.ok and "GB 11714" in result.error and "应为 4" in result.error
+    body = "Y2350100M000100Y4"  # Y has one category only: accepted with a warning (source unverified)
+    result = validate_uscc(body + uscc_check_char(body))
+    assert result.ok and "类别" in result.warning
 
 
 @pytest.mark.parametrize(
@@ -103,10 +119,13 @@ def test_uscc_failures(value: str, message: str) -> None:
 
 @st.composite
 def usccs(draw: st.DrawFn) -> str:
-    head = draw(st.text(USCC_ALPHABET, min_size=2, max_size=2))
+    head = draw(st.sampled_from("123456789ANY")) + draw(st.text(USCC_ALPHABET, min_size=1, max_size=1))
     division = draw(st.text(string.digits, min_size=6, max_size=6))
-    org = draw(st.text(USCC_ALPHABET, min_size=9, max_size=9))
+    org = draw(st.text(string.digits + "ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8))
+    org += org_code_check(org)
     body = head + division + org
+    if any(c not in USCC_ALPHABET for c in body):  # a check "X" is fine, but not an excluded letter
+        body = head + division + "M000100Y4"
     return body + uscc_check_char(body)
 
 

@@ -34,6 +34,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{label}无效：{result.error}", file=sys.stderr)
         return 1
     print(f"{label}有效：{result.value}")
+    if result.warning:
+        print(f"  注意：{result.warning}")
     for key, value in result.details.items():
         print(f"  {DETAIL_LABELS.get(key, key)}：{value}")
     return 0

@@ -18,6 +18,7 @@ from window_tui.domain.validators import (
     USCC_ALPHABET,
     id_check_char,
     luhn_check_digit,
+    org_code_check,
     uscc_check_char,
 )
 
@@ -109,7 +110,7 @@ class _Generator:
     def uscc(self, division: str) -> str:
         while True:
             org = "".join(self.rng.choice("0123456789") for _ in range(8))
-            org += _org_code_check(org)
+            org += org_code_check(org)
             body = "91" + division + org
             if any(c not in USCC_ALPHABET for c in body):
                 continue
@@ -191,14 +192,6 @@ class _Generator:
             "account_no": f"{self.rng.randrange(10**11, 10**12)}", "employer": employer,
             "status": "正常缴存", "balance": f"{self.rng.randrange(5000, 300000)}.00",
         }
-
-
-def _org_code_check(body8: str) -> str:
-    """GB 11714 check character for an 8-character organisation code body."""
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(c, 36) * w for c, w in zip(body8, weights, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
 
 
 def _share(key: str, salt: str) -> float:

@@ -35,6 +35,7 @@ class Validation:
     value: str
     error: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    warning: str = ""  # accepted, but something a clerk should look at
 
     def __bool__(self) -> bool:  # lets callers write `if validate_x(v):`
         return self.ok
@@ -150,6 +151,24 @@ USCC_AUTHORITIES = {
 }
 
 
+# Institution categories (第2位) per registration authority, GB 32100-2015 appendix as
+# reproduced in public copies (https://osuse.cn/post/10002590.html; blog.csdn.net/lh1424573495/
+# article/details/108776492); not checked against the standard's own text, so a mismatch is
+# a warning, not an error.
+USCC_CATEGORIES = {
+    "1": "1239", "2": "19", "3": "123459", "4": "19", "5": "1239", "6": "129", "7": "129", "8": "19",
+    "9": "123", "A": "19", "N": "1239", "Y": "1",
+}
+
+
+def org_code_check(body8: str) -> str:
+    """GB 11714 check character of an organisation code (positions 9–17 of a credit code)."""
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(c, 36) * w for c, w in zip(body8, weights, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
 def uscc_check_char(first17: str) -> str:
     """The GB 32100 check character for the first 17 symbols."""
     total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
@@ -176,10 +195,18 @@ def validate_uscc(raw: str) -> Validation:
     expected = uscc_check_char(value[:17])
     if value[17] != expected:
         return _fail(value, f"校验位错误，应为 {expected}")
-    details = {"authority": USCC_AUTHORITIES.get(value[0], "未知登记管理部门")}
-    details["division"] = value[2:8]
-    details["organisation_code"] = value[8:17]
-    return Validation(ok=True, value=value, details=details)
+    if value[0] not in USCC_AUTHORITIES:  # GB 32100-2015: 1–9, A, N, Y
+        return _fail(value, f"第1位“{value[0]}”不是登记管理部门代码（应为1–9、A、N、Y）")
+    organisation = value[8:17]
+    if not all(c.isascii() and c.isalnum() for c in organisation[:8]) or \
+            organisation[8] != org_code_check(organisation[:8]):
+        return _fail(value, f"第9至17位组织机构代码校验位错误（GB 11714），应为 {org_code_check(organisation[:8])}")
+    details = {"authority": USCC_AUTHORITIES[value[0]], "division": value[2:8], "organisation_code": organisation}
+    warning = ""
+    if value[1] not in USCC_CATEGORIES[value[0]]:
+        warning = (f"第2位机构类别“{value[1]}”不在{USCC_AUTHORITIES[value[0]]}的类别表中"
+                   f"（{'、'.join(USCC_CATEGORIES[value[0]])}），请核对证照")
+    return Validation(ok=True, value=value, details=details, warning=warning)
 
 
 # --- Phones --------------------------------------------------------------------

@@ -62,7 +62,7 @@ class FieldRow(Horizontal):
     def input_id(self) -> str:
         return "input-" + self.form_field.id.replace(".", "-")
 
-    def show(self, value: FieldValue, error: str) -> None:
+    def show(self, value: FieldValue, error: str, warning: str = "") -> None:
         if self.form_field.definition.origin == "issued":
             return
         widget = self.query_one(f"#{self.input_id}")
@@ -90,6 +90,8 @@ class FieldRow(Horizontal):
                 label += f"（原：{value.original}；理由：{value.reason}）"
             if value.state == ValueState.MISMATCH:
                 label += f"（共享数据为：{value.original}）"
+            if warning:
+                label += f" ⚠ {warning}"
             source.update(label + (" 🔒" if value.locked else ""))
             if value.state in STATE_STYLES:
                 source.add_class(STATE_STYLES[value.state])
@@ -170,11 +172,12 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
         values = self.data.values()
         for row in self.query(FieldRow):
             field_id = row.form_field.id
-            error = ""
+            error = warning = ""
             if field_id in self.touched and values[field_id].value:
                 check = self.data.check(field_id)
                 error = "" if check.ok else check.error
-            row.show(values[field_id], error)
+                warning = check.warning
+            row.show(values[field_id], error, warning)
         self.refresh_materials()
         self.refresh_summary()
 
