@@ -40,7 +40,7 @@ def test_workdays(tmp_path: Path) -> None:
     assert out.stdout.strip() == "2026-02-26"
     out = run("workdays", "2026-12-28", "10", env=env)
     assert "预估" in out.stdout and "2027" in out.stderr
-    (tmp_path / "holidays.toml").write_text('[years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n')
+    (tmp_path / "holidays.toml").write_text('[years.2027]\nreplace = true\nholidays = ["2027-01-01"]\nworkdays = []\n')
     out = run("workdays", "2026-12-28", "10", env=env)
     assert out.returncode == 0 and "预估" not in out.stdout
     assert run("workdays", "2026-02-30", "5", env=env).returncode == 2
