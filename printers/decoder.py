@@ -18,6 +18,8 @@ class DecodedLine:
     bold: bool = False
     size: int = 1
     image: bool = False  # printed as a raster image
+    raster: bytes = b""  # GS v 0 data: rows of `raster_width_bytes` bytes, 1 = black
+    raster_width_bytes: int = 0
 
 
 @dataclass
@@ -137,11 +139,13 @@ def decode(data: bytes, charset: str) -> Decoded:
                     raise DecodeError("未预期的光栅模式")
                 width_bytes = header[4] + header[5] * 256
                 height = header[6] + header[7] * 256
+                bitmap = data[i + 8:i + 8 + width_bytes * height]
                 i += 8 + width_bytes * height
                 if i > n:
                     raise DecodeError("光栅图像数据被截断")
                 out.images += 1
-                out.lines.append(DecodedLine("", align, False, 1, image=True))
+                out.lines.append(DecodedLine("", align, False, 1, image=True, raster=bytes(bitmap),
+                                             raster_width_bytes=width_bytes))
                 if i < n and data[i] == 0x0A:
                     i += 1
             else:

@@ -8,13 +8,16 @@ What it guarantees (and the decoder checks):
 - enlarged text uses GS ! and is reset afterwards (python-escpos's
   double_width enlarges ASCII only on Chinese firmware);
 - a line with a character the printer cannot print as text is sent as a
-  raster image of that line when a CJK font is available, or refused with an
-  error naming the character — never a '?'.
+  raster image of that line when the CJK font has a glyph for every character
+  (checked in its cmap), wrapped to the paper's dots; otherwise it is refused
+  with an error naming the character — never a '?' and never an empty box.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from printers.layout import QR, Barcode, Columns, Cut, Document, Feed, Rule, Text
 from printers.profiles import PrinterProfile
@@ -149,17 +152,53 @@ class Encoder:
                 + GS + b"k\x49" + bytes([len(payload)]) + payload + LF + ALIGN["left"])
 
     def _image_line(self, line: str, *, align: str, size: int, bad: str) -> bytes:
+        """A line the printer's character set cannot print, drawn with the CJK font: every
+        character must be one the font really has (a missing glyph would print as an empty
+        box), and a line wider than the paper continues on the next raster row."""
         font_path = self.options.font_path or find_cjk_font()
         if font_path is None:
             raise UnprintableCharacter(bad, self.charset)
+        missing = next((c for c in line if not c.isspace() and not font_covers(font_path, c)), None)
+        if missing is not None:
+            raise UnprintableCharacter(missing, self.charset, font=Path(font_path).name)
         from PIL import Image, ImageDraw, ImageFont
 
         height = 24 * size
         font = ImageFont.truetype(font_path, height - 2)
-        width = min(self.profile.dots, int(font.getlength(line)) + 2)
-        image = Image.new("1", (width, height), 1)
-        ImageDraw.Draw(image).text((0, 0), line, font=font, fill=0)
-        return ALIGN[align] + raster(image, self.profile.dots) + ALIGN["left"]
+        out = bytearray()
+        for piece in _fit_pixels(line, font, self.profile.dots - 2):
+            image = Image.new("1", (int(font.getlength(piece)) + 2, height), 1)
+            ImageDraw.Draw(image).text((0, 0), piece, font=font, fill=0)
+            out += ALIGN[align] + raster(image, self.profile.dots) + ALIGN["left"]
+        return bytes(out)
+
+
+def _fit_pixels(line: str, font: object, dots: int) -> list[str]:
+    """Split a line into pieces no wider than `dots` pixels, at character boundaries."""
+    pieces, current = [], ""
+    for char in line:
+        if current and font.getlength(current + char) > dots:  # type: ignore[attr-defined]
+            pieces.append(current)
+            current = char.lstrip()
+        else:
+            current += char
+    return [*pieces, current] if current or not pieces else pieces
+
+
+@cache
+def _font_cmap(font_path: str) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if font_path.lower().endswith((".ttc", ".otc")):
+        font = TTCollection(font_path, lazy=True).fonts[0]
+    else:
+        font = TTFont(font_path, lazy=True)
+    return frozenset(font["cmap"].getBestCmap())
+
+
+def font_covers(font_path: str, char: str) -> bool:
+    """Whether the font has a glyph for `char` (its cmap maps the code point)."""
+    return ord(char) in _font_cmap(font_path)
 
 
 def raster(image: object, max_dots: int) -> bytes:

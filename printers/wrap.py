@@ -19,10 +19,12 @@ _TOKEN = re.compile(r"[!-~]+|\s+|.", re.DOTALL)  # ASCII words (case numbers, UR
 class UnprintableCharacter(ValueError):
     """A character with no two-byte code in the printer's character set."""
 
-    def __init__(self, char: str, charset: str) -> None:
+    def __init__(self, char: str, charset: str, *, font: str = "") -> None:
         self.char = char
         self.charset = charset
-        super().__init__(f"字符“{char}”（U+{ord(char):04X}）无法用打印机字符集 {charset.upper()} 打印")
+        self.font = font
+        where = f"，字体 {font} 也没有该字" if font else ""
+        super().__init__(f"字符“{char}”（U+{ord(char):04X}）无法用打印机字符集 {charset.upper()} 打印{where}")
 
 
 def char_columns(char: str, charset: str) -> int:
@@ -72,53 +74,61 @@ def wrap(text: str, width: int, charset: str) -> list[str]:
 
 
 def _wrap_paragraph(text: str, width: int, charset: str) -> list[str]:
-    tokens = _TOKEN.findall(text)
-    lines: list[list[str]] = [[]]
-    used = 0
-    for token in tokens:
-        size = _width(token, charset)
-        if token.isspace():
-            if used and used + size <= width:
-                lines[-1].append(token)
-                used += size
-            # A space that does not fit is dropped: the line is full, so the next token breaks
-            # it (and may pull characters down so that it does not start the new line).
-            continue
-        if size > width:  # a word longer than a line: break it at character boundaries
-            for char in token:
-                char_size = _width(char, charset)
-                if used + char_size > width:
-                    carried = []
-                    if char in CLOSING and len(lines[-1]) > 1 and lines[-1][-1] not in CLOSING:
-                        carried = [lines[-1].pop()]  # "10" + ".1": the dot does not start the line
-                    lines.append(carried)
-                    used = sum(_width(c, charset) for c in carried)
-                lines[-1].append(char)
-                used += char_size
-            continue
-        if used + size > width:
-            carried: list[str] = []
-            if token[0] in CLOSING:
-                # Pull characters down until the new line starts with one that may start a line
-                # (two closing marks meeting at a break, "。。" or "）”", need more than one).
-                while len(lines[-1]) > 1 and (not carried or carried[0][0] in CLOSING):
-                    pulled = lines[-1].pop()
-                    if not pulled.isspace():
-                        carried.insert(0, pulled)
-                if carried and carried[0][0] in CLOSING:  # a line of nothing but closing marks
-                    lines[-1].extend(carried)
-                    carried = []
-            while len(lines[-1]) > 1 and lines[-1][-1] in OPENING:
-                carried.insert(0, lines[-1].pop())  # an opening mark goes with what it opens
-            lines.append(carried)
-            used = sum(_width(t, charset) for t in carried)
-            if used + size > width:  # the carried piece and the token do not fit together
-                lines[-1] = []
-                lines[-2].extend(carried)
-                used = 0
-        lines[-1].append(token)
-        used += size
-    return ["".join(line).rstrip() for line in lines] or [""]
+    """Greedy: fill a line, then pick the latest break that (1) starts the next line with
+    no closing mark, ends this one with no opening mark and keeps ASCII words whole;
+    failing that (2) only the punctuation rules, so a long word is split rather than a
+    comma starting a line; failing that (3) a closing mark may start the line: only a run
+    of closing marks longer than a line leaves no choice."""
+    sizes = [_width(c, charset) for c in text]
+    lines: list[str] = []
+    start, n = 0, len(text)
+    while start < n:
+        if lines:
+            while start < n and text[start].isspace():
+                start += 1  # a break swallows the spaces at it
+            if start == n:
+                break
+        end, used = start, 0
+        while end < n and used + sizes[end] <= width:
+            used += sizes[end]
+            end += 1
+        if end == start:  # wider than the line by itself (cannot happen for width >= 2)
+            end = start + 1
+        if end == n:
+            lines.append(text[start:end].rstrip())
+            break
+        lines.append(text[start:_break(text, start, end)].rstrip())
+        start = _break(text, start, end)
+    return lines or [""]
+
+
+def _word(char: str) -> bool:
+    return "!" <= char <= "~"
+
+
+def _break(text: str, start: int, end: int) -> int:
+    """Where the next line begins, for a line that may hold text[start:end]."""
+
+    def next_char(b: int) -> str:
+        while b < len(text) and text[b].isspace():
+            b += 1
+        return text[b] if b < len(text) else ""
+
+    def punctuation_ok(b: int) -> bool:
+        before = text[start:b].rstrip()
+        return next_char(b) not in CLOSING and (not before or before[-1] not in OPENING)
+
+    candidates = range(end, start, -1)
+    for b in candidates:
+        if punctuation_ok(b) and not (_word(text[b - 1]) and _word(text[b])):
+            return b
+    for b in candidates:
+        if punctuation_ok(b):
+            return b
+    for b in candidates:
+        if next_char(b) not in CLOSING:
+            return b
+    return end
 
 
 def pad_between(left: str, right: str, width: int, charset: str) -> str | None:
