@@ -38,13 +38,15 @@ def newborn_case(seq: int, window: int = 5, sample: int = 0, **overrides: Any) -
                       case_number=format_case_number("370800", date(2026, 11, 20), window, seq),
                       hall="370800", window=window, clerk=str(1000 + window),
                       accepted_at=datetime(2026, 11, 20, 10, 0, tzinfo=HALL_ZONE), calendar=_CALENDAR,
-                      received={"mother_bank_card", "newborn_photo"})
+                      received=set(RECEIVED))
     body = case.to_json()
     body.update(overrides)
     return body
 
 
-RECEIVED = {"mother_bank_card", "newborn_photo"}
+# Everything a newborn case may need on paper (the bills only when the birth was not settled
+# directly by medical insurance): a complete case whichever sample is used.
+RECEIVED = {"mother_bank_card", "newborn_photo", "childbirth_bills"}
 
 
 def newborn_form(sample: int = 0) -> Any:

@@ -45,7 +45,7 @@ def test_case_number_format() -> None:
 def test_build_case_accepted_with_promised_date(catalog: Catalog, registry: Registry) -> None:
     case = make_case(catalog, registry, {"mother_bank_card", "newborn_photo"})
     assert case.status == "accepted"
-    assert case.promised_date == "2026-11-27"  # 5 working days after a Friday
+    assert case.promised_date == "2026-12-07"  # 11 working days (the chain NB02→NB04→NB06) after a Friday
     assert case.values["mother.name"]["source"] == "公安人口库"
     assert case.applicant["name"]
     again = Case.from_json(case.to_json())
@@ -92,7 +92,7 @@ def test_retirement_age_rules() -> None:
 def test_retirement_case_blocked_before_legal_age(catalog: Catalog, registry: Registry) -> None:
     data = typical_form(catalog, registry, "retirement")
     fill_rest(data, {"fund.seal_reason": "退休", "bank.card_no": "6222020000000000000",
-                     "bank.name": "中国工商银行", "result.delivery": "窗口领取"})
+                     "bank.name": "中国工商银行", "result.delivery": "窗口领取", "retirement.mode": "按法定退休年龄"})
     data.today = date(2000, 1, 1)
     with pytest.raises(CaseError, match="未达到法定退休年龄"):
         build_case(data, case_id=new_case_id(), case_number="x", hall="370800", window=1, clerk="1",

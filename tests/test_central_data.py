@@ -74,7 +74,7 @@ def _newborn_case(hall: Hall, window: int = 5, seq: int = 1) -> dict:
     case = build_case(data, case_id=case_id, case_number=format_case_number("370800", date(2026, 11, 20), window, seq),
                       hall="370800", window=window, clerk=str(1000 + window),
                       accepted_at=datetime(2026, 11, 20, 10, 0, tzinfo=HALL_ZONE), calendar=WorkCalendar.load(),
-                      received={"mother_bank_card", "newborn_photo"})
+                      received={"mother_bank_card", "newborn_photo", "childbirth_bills"})
     return case.to_json()
 
 
