@@ -44,3 +44,13 @@ def test_id_masking_never_reveals_more_than_policy(value: str) -> None:
     shown = sum(1 for c in masked if c != MASK)
     assert shown <= 10
     assert shown <= len(value) // 2 or len(value) >= 11
+
+
+def test_licence_numbers_show_at_most_half_and_a_newborns_a_quarter() -> None:
+    from window_tui.domain.masking import DEFAULT_POLICY, MASK
+
+    for number in ("Y370124817", "370100202400012345", "J370811-2012-000003", "ABC"):
+        shown = len(number) - DEFAULT_POLICY.licence(number).count(MASK)
+        assert shown <= len(number) // 2
+        assert len(number) - DEFAULT_POLICY.licence(number, sensitive=True).count(MASK) <= len(number) // 4
+    assert DEFAULT_POLICY.licence("Y370124817") == "Y3*****817"  # was Y370**4817: 8 of 10 shown
