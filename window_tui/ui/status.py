@@ -168,6 +168,9 @@ class StatusScreen(SupervisedScreen, Screen[None]):
         except SealBroken as exc:
             self.app.call_from_thread(self.notify, f"该记录无法读取（{exc}），只能搁置", severity="error")
             return
+        if case.get("status") == "rejected":  # a signed decision is not re-edited into an acceptance
+            self.app.call_from_thread(self.notify, "不予受理决定不能在此更正：请搁置并说明原因，另行出具", severity="warning")
+            return
         self.app.call_from_thread(self._push_correction, case)
 
     def _push_correction(self, case: dict) -> None:
