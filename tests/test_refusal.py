@@ -14,7 +14,7 @@ from printers.service import PrintService
 from printers.templates import HallInfo
 from tests.conftest import START, Hall
 from tests.test_ui_counter import TYPED, type_into
-from tests.ui_helpers import make_app, screen_text, wait_for
+from tests.ui_helpers import log_in_and_pick, make_app, screen_text, wait_for
 from window_tui.domain.case import validate_case_content
 from window_tui.domain.refusal import RefusalError, make_refusal
 from window_tui.ui.console import ConsoleScreen
@@ -34,11 +34,7 @@ async def test_a_failed_rule_ends_in_a_synced_printed_refusal(make_hall, tmp_pat
     young = hall.samples["retirement_not_yet"][0]
     app, session = make_app(hall.url, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-        await pilot.press("i")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
-        await pilot.press("t", "x", "enter")
+        await log_in_and_pick(pilot, app, "tx")
         await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
         screen: IntakeScreen = app.screen  # type: ignore[assignment]
         await type_into(pilot, app, "applicant.id_number", young)
@@ -82,11 +78,7 @@ async def test_refusal_on_request_needs_a_typed_reason(make_hall, tmp_path: Path
     hall: Hall = make_hall(persons=500)
     app, _ = make_app(hall.url, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-        await pilot.press("i")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
-        await pilot.press("t", "x", "enter")
+        await log_in_and_pick(pilot, app, "tx")
         await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
         screen: IntakeScreen = app.screen  # type: ignore[assignment]
         await type_into(pilot, app, "applicant.name", "王五")

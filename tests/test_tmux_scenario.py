@@ -77,16 +77,20 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
 
+def counter_in_tmux(name: str, tmp_path: Path, server: ServeProcess, printer: FakePrinter) -> Tmux:
+    """`window-tui counter` for window 5 in a fresh data directory, under tmux."""
+    env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_DATA": str(tmp_path / "data"),
+           "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
+    command = f"{sys.executable} -m window_tui.cli counter --server {server.url} --window 5 --printer {printer.url}"
+    return Tmux(f"{name}-{os.getpid()}", command, env)
+
+
 def test_newborn_case_in_a_real_terminal(tmp_path: Path) -> None:
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     mother = generate_registry(seed=20240101, persons=PERSONS, as_of=today).samples["newborn"][0]
     with ServeProcess(tmp_path / "central.db", persons=PERSONS) as server, FakePrinter("online") as printer:
         server.post("/tickets", {"service": "A"}, token="demo-kiosk-token")
-        env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_DATA": str(tmp_path / "data"),
-               "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
-        command = (f"{sys.executable} -m window_tui.cli counter --server {server.url} --window 5 "
-                   f"--printer {printer.url}")
-        tmux = Tmux(f"wt-{os.getpid()}", command, env)
+        tmux = counter_in_tmux("wt", tmp_path, server, printer)
         try:
             tmux.wait_for("工号")
             tmux.keys("1005", literal=True)
@@ -152,11 +156,7 @@ def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     young = generate_registry(seed=20240101, persons=PERSONS, as_of=today).samples["retirement_not_yet"][0]
     with ServeProcess(tmp_path / "central.db", persons=PERSONS) as server, FakePrinter("online") as printer:
-        env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_DATA": str(tmp_path / "data"),
-               "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
-        command = (f"{sys.executable} -m window_tui.cli counter --server {server.url} --window 5 "
-                   f"--printer {printer.url}")
-        tmux = Tmux(f"wt-refuse-{os.getpid()}", command, env)
+        tmux = counter_in_tmux("wt-refuse", tmp_path, server, printer)
         try:
             tmux.log_in()
             tmux.keys("i")

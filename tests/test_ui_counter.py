@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from tests.conftest import START, Hall
-from tests.ui_helpers import make_app, noticed, screen_text, wait_for
+from tests.ui_helpers import log_in_and_pick, make_app, noticed, screen_text, wait_for
 from window_tui.domain.catalog import default_catalog
 from window_tui.domain.efficiency import typical_form
 from window_tui.domain.synthetic import generate_registry
@@ -264,13 +264,9 @@ async def test_unfinished_intake_resumes_from_its_draft(make_hall, tmp_path: Pat
 
 async def test_optional_matters_follow_the_applicants_answers(make_hall, tmp_path: Path) -> None:
     hall: Hall = make_hall(persons=500)
-    app, _ = make_app(hall.url, tmp_path)
+    app, session = make_app(hall.url, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-        await pilot.press("i")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
-        await pilot.press(*"kbcyd", "enter")
+        await log_in_and_pick(pilot, app, "kbcyd")
         await wait_for(pilot, lambda: isinstance(app.screen, QuestionsDialog))
         assert "是否属于公众聚集场所" in screen_text(app)
         await pilot.press("down", "space", "enter")  # yes to the second question only: a gathering place
@@ -278,3 +274,7 @@ async def test_optional_matters_follow_the_applicants_answers(make_hall, tmp_pat
         screen: IntakeScreen = app.screen  # type: ignore[assignment]
         assert screen.form.optional == ("FD04",)
         assert "消防安全检查" in screen_text(app)
+        await pilot.press("escape")  # the draft keeps the answers: resumed, it has the same matters
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await wait_for(pilot, lambda: bool(session.store.drafts()))
+        assert [d.get("optional") for _, d in session.store.drafts()] == [["FD04"]]

@@ -49,9 +49,20 @@ def screen_text(app: CounterApp) -> str:
     return console.export_text()
 
 
+async def log_in_and_pick(pilot, app: CounterApp, initials: str) -> None:  # noqa: ANN001
+    """Log in with the filled-in clerk, press I and choose a bundle by its pinyin initials."""
+    from window_tui.ui.console import ConsoleScreen
+
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+    await pilot.press("i")
+    await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
+    await pilot.press(*initials, "enter")
+
+
 def noticed(app: CounterApp, text: str) -> bool:
     """Whether a toast containing `text` was shown (Pilot runs without drawing toasts)."""
     return any(text in notice for notice in app.notices)
 
 
-__all__ = ["Hall", "make_app", "wait_for", "screen_text", "noticed"]
+__all__ = ["Hall", "make_app", "wait_for", "screen_text", "noticed", "log_in_and_pick"]

@@ -249,10 +249,11 @@ class CounterSession:
         return Case.from_json(self.store.body(item))
 
     def save_draft(self, case_id: str, bundle: str, form: dict[str, Any], received: set[str], version: int = 0,
-                   ticket: str = "") -> bool:
-        """`form` is a snapshot (FormData.to_json()) taken on the UI thread."""
+                   ticket: str = "", optional: tuple[str, ...] = ()) -> bool:
+        """`form` is a snapshot (FormData.to_json()) taken on the UI thread; `optional` keeps
+        the applicant's answers, so a resumed draft has the same matters."""
         return self.store.save_draft(case_id, {"bundle": bundle, "form": form, "received": sorted(received),
-                                               "ticket": ticket}, version)
+                                               "ticket": ticket, "optional": list(optional)}, version)
 
     @staticmethod
     def snapshot(data: FormData) -> FormData:

@@ -228,26 +228,14 @@ def build_case(
     missing = missing_materials(statuses, received)
     bundle = data.form.bundle
     promised = calendar.add_workdays(accepted_at.date(), bundle.promised_days)
-    values = {
-        field_id: {
-            "value": v.value, "state": str(v.state), "source": v.source, "record_date": v.record_date,
-            "original": v.original, "reason": v.reason,
-        }
-        for field_id, v in data.values().items()
-        if v.value
-    }
+    values = _values_json(data)
     return Case(
         case_id=case_id,
         case_number=case_number,
         bundle=bundle.code,
         bundle_name=bundle.name,
         optional_matters=list(optional_matters),
-        matters=[
-            {"code": m.code, "name": m.name, "department": m.department,
-             "statutory_days": m.statutory_days, "promised_days": m.promised_days, "fee": m.fee,
-             "contribution": m.contribution}
-            for m in data.form.matters
-        ],
+        matters=_matters_json(data),
         form=data.to_json(),
         values=values,
         materials=[_material_json(s) for s in statuses],
@@ -285,9 +273,7 @@ def build_refusal(
     """A 不予受理 decision as a case: numbered, saved and synced like any other, with what
     the applicant brought; the form need not be complete, but the applicant must be named."""
     bundle = data.form.bundle
-    values = {field_id: {"value": v.value, "state": str(v.state), "source": v.source,
-                         "record_date": v.record_date, "original": v.original, "reason": v.reason}
-              for field_id, v in data.values().items() if v.value}
+    values = _values_json(data)
     applicant = applicant_summary(values, bundle.key_subject)
     if not applicant.get("name") and not applicant.get("org_name"):
         raise CaseError("不予受理决定须写明申请人：请先填写申请人姓名", {"applicant.name": "请填写申请人"})
@@ -295,8 +281,7 @@ def build_refusal(
     return Case(
         case_id=case_id, case_number=case_number, bundle=bundle.code, bundle_name=bundle.name,
         optional_matters=list(optional_matters),
-        matters=[{"code": m.code, "name": m.name, "department": m.department, "statutory_days": m.statutory_days,
-                  "promised_days": m.promised_days, "fee": m.fee} for m in data.form.matters],
+        matters=_matters_json(data),
         form=data.to_json(), values=values,
         materials=[_material_json(s) for s in evaluate_materials(data)],
         received=sorted(received or set()), status="rejected",
@@ -305,6 +290,19 @@ def build_refusal(
         reason=refusal.reason_text, applicant=applicant, check_code=check_code or new_check_code(),
         refusal=refusal.to_json(),
     )
+
+
+def _values_json(data: FormData) -> dict[str, dict[str, Any]]:
+    """Every filled value with where it came from (a snapshot kept in the case)."""
+    return {field_id: {"value": v.value, "state": str(v.state), "source": v.source, "record_date": v.record_date,
+                       "original": v.original, "reason": v.reason}
+            for field_id, v in data.values().items() if v.value}
+
+
+def _matters_json(data: FormData) -> list[dict[str, Any]]:
+    return [{"code": m.code, "name": m.name, "department": m.department, "statutory_days": m.statutory_days,
+             "promised_days": m.promised_days, "fee": m.fee, "contribution": m.contribution}
+            for m in data.form.matters]
 
 
 def _material_json(status: MaterialStatus) -> dict[str, Any]:
