@@ -6,17 +6,55 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from window_tui import __version__
 
+_ARGPARSE_WORDS = (  # argparse's own messages, in the clerk's language
+    (re.compile(r"the following arguments are required: (.+)"), "缺少必需参数：{0}"),
+    (re.compile(r"argument (\S+): invalid choice: '(.*)' \(choose from (.+)\)"), "参数 {0} 的取值“{1}”无效，可选：{2}"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: '(.*)'"), "参数 {0} 的值“{2}”无效"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 需要一个值"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): (.+)"), "参数 {0}：{1}"),
+)
+
+
+def _chinese(message: str) -> str:
+    for pattern, words in _ARGPARSE_WORDS:
+        match = pattern.fullmatch(message)
+        if match:
+            return words.format(*match.groups())
+    return message
+
 
 class ChineseArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 on usage errors, as argparse does
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: 用法错误：{message}\n")
+    def error(self, message: str) -> None:  # exit 2 on usage errors, as argparse does; one line
+        self.exit(2, f"{self.prog}: 用法错误：{_chinese(message)}（{self.prog} --help 查看用法）\n")
+
+
+def port_number(text: str) -> int:
+    """A TCP port the command will really listen on (0 = any free port)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"端口应为数字，当前为“{text}”") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"端口应在 1–65535 之间，当前为 {port}")
+    return port
+
+
+def iso_date(text: str) -> str:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD，当前为“{text}”") from None
+    return text
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -65,7 +103,7 @@ def _register_catalog(sub: argparse._SubParsersAction) -> None:
     show = catalog_sub.add_parser("show", help="查看一件事的事项、合并表单与材料")
     show.add_argument("name", help="名称、代码或拼音首字母，如 xse")
     stats = catalog_sub.add_parser("stats", help="合并表单与预填的效率统计")
-    stats.add_argument("--as-of", default=None, help="参考日期 YYYY-MM-DD（默认今天）")
+    stats.add_argument("--as-of", type=iso_date, default=None, help="参考日期 YYYY-MM-DD（默认今天）")
     stats.add_argument("--seed", type=int, default=20240101)
     catalog.set_defaults(handler=_lazy("window_tui.commands.catalog_cmd", "run"))
 
@@ -74,7 +112,7 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="运行中心平台（HTTP API，SQLite）")
     serve.add_argument("--db", type=Path, help="数据库文件（默认在数据目录下 central.db）")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--port", type=port_number, default=8700)
     serve.add_argument("--seed-demo", action="store_true", help="载入演示数据（业务、窗口、人员、共享数据）")
     serve.add_argument("--persons", type=int, default=10_000, help="演示共享数据的人口数")
     serve.add_argument("--windows", type=int, default=8, help="演示窗口数")
@@ -90,6 +128,7 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     service.add_argument("code")
     service.add_argument("name")
     service.add_argument("prefix", help="号码前缀字母，如 A")
+    service.add_argument("--replace", action="store_true", help="已存在时修改其名称和前缀（否则拒绝）")
     window = actions.add_parser("add-window", help="添加或修改窗口")
     window.add_argument("number", type=int)
     window.add_argument("--services", required=True, help="办理的业务类别，逗号分隔，如 A,B")
@@ -138,7 +177,7 @@ def _register_counter(sub: argparse._SubParsersAction) -> None:
 
     demo = sub.add_parser("demo", help="演示：嵌入式中心平台 + 演示数据 + 窗口终端")
     demo.add_argument("--data", type=Path, help="演示数据目录（默认在数据目录下 demo/）")
-    demo.add_argument("--port", type=int, default=0, help="嵌入式平台端口（默认自动选择）")
+    demo.add_argument("--port", type=port_number, default=0, help="嵌入式平台端口（默认自动选择）")
     demo.add_argument("--printer", default="preview", help="回执打印机（默认 preview：只预览）")
     demo.add_argument("--persons", type=int, default=10_000, help="合成共享数据的人口数")
     demo.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_demo"))
@@ -175,7 +214,7 @@ def _register_hall(sub: argparse._SubParsersAction) -> None:
     web.add_argument("--token", help="不推荐（会出现在进程列表中）：请用 --token-file 或 WINDOW_TUI_TOKEN")
     web.add_argument("--token-file", help="设备令牌文件")
     web.add_argument("--host", default="127.0.0.1")
-    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--port", type=port_number, default=8000)
     web.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_display_web"))
 
     kiosk = sub.add_parser("kiosk", help="自助取号机")
@@ -205,7 +244,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    return handler(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("window-tui: 已中断", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last net: one Chinese line on the terminal, the traceback in the log
+        line = failure_line(exc)
+        where = _log_traceback(args.command) if line.startswith("内部错误") else ""
+        print(f"window-tui {args.command}: {line}{where}", file=sys.stderr)
+        return 1
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line a clerk or IT staff can act on."""
+    import sqlite3
+
+    if isinstance(exc, FileNotFoundError):
+        return f"文件或目录不存在：{exc.filename}"
+    if isinstance(exc, PermissionError):
+        return f"没有权限访问：{exc.filename}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"无法访问 {exc.filename}：{exc.strerror or exc}"
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"无法打开或读写数据库：{exc}"
+    if isinstance(exc, EOFError):
+        return "输入已关闭：该命令需要在终端中交互输入（如密码）"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if any("\u4e00" <= c <= "\u9fff" for c in text) else f"内部错误（{type(exc).__name__}：{text}）"
+
+
+def _log_traceback(command: str) -> str:
+    """The traceback goes to the data directory's log (or stderr with WINDOW_TUI_DEBUG=1);
+    the answer is the note that ends the one-line message."""
+    import os
+    import traceback
+
+    if os.environ.get("WINDOW_TUI_DEBUG"):
+        traceback.print_exc()
+        return ""
+    try:
+        from window_tui.config import data_dir
+
+        log = data_dir() / "window-tui-errors.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {command}\n{traceback.format_exc()}")
+    except OSError as exc:
+        return f"（错误日志无法写入：{exc.strerror or exc}）"
+    return f"（详细信息见 {log}）"
 
 
 if __name__ == "__main__":

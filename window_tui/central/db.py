@@ -125,9 +125,15 @@ MIGRATIONS: list[str] = [
 ]
 
 
+class DatabaseLocationError(ValueError):
+    """The database file cannot be where it was asked to be."""
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open (and create or migrate) the platform database. synchronous=FULL: an
     acknowledged case survives a power cut (WAL with NORMAL may lose the last commits)."""
+    if str(path) != ":memory:" and not Path(path).parent.is_dir():
+        raise DatabaseLocationError(f"数据库所在目录不存在：{Path(path).parent}（请先创建该目录，或用 --db 指定）")
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")

@@ -62,10 +62,12 @@ def run_demo(args: argparse.Namespace) -> int:
     from window_tui.central.app import open_platform
     from window_tui.central.seed import DEMO_DISPLAY_TOKEN, seed_demo
     from window_tui.central.server import EmbeddedServer
+    from window_tui.commands.ports import ensure_port_free
     from window_tui.config import data_dir, load_config_or_exit
     from window_tui.ui.app import CounterApp
 
     config = load_config_or_exit()
+    ensure_port_free("127.0.0.1", args.port)  # before minutes of demo data, not after
     base = args.data or data_dir() / "demo"
     base.mkdir(parents=True, exist_ok=True)
     platform = open_platform(base / "central.db", hall_name="市民之家政务服务大厅（演示）")

@@ -49,6 +49,9 @@ def run_display_web(args: argparse.Namespace) -> int:
     # command line (which any user of the machine can read with `ps`).
     os.environ["WINDOW_TUI_TOKEN"] = _token(args)
     command = f"{shlex.quote(sys.executable)} -m window_tui.cli display --server {shlex.quote(args.server)} --silent"
+    from window_tui.commands.ports import ensure_port_free
+
+    ensure_port_free(args.host, args.port)
     print(f"叫号屏网页：http://{args.host}:{args.port}/ （在电视浏览器中打开；语音请在本机的 display 模式播放）")
     Server(command, host=args.host, port=args.port, title="叫号显示屏").serve()
     return 0

@@ -16,10 +16,12 @@ def default_db() -> Path:
 
 def run_serve(args: argparse.Namespace) -> int:
     from window_tui.central.server import serve
+    from window_tui.commands.ports import ensure_port_free
     from window_tui.config import load_config_or_exit
     from window_tui.domain.workdays import CalendarFileError
 
     config = load_config_or_exit()
+    ensure_port_free(args.host, args.port)
     try:
         config.load_calendar()  # a broken or missing hall calendar stops the platform before it serves
     except CalendarFileError as exc:
@@ -52,6 +54,12 @@ def run_admin(args: argparse.Namespace) -> int:
     try:
         with transaction(connection):
             if args.admin_command == "add-service":
+                existing = connection.execute("SELECT name, prefix FROM services WHERE code = ?",
+                                              (args.code,)).fetchone()
+                if existing is not None and not args.replace:
+                    print(f"业务类别 {args.code} 已存在（{existing['name']}，前缀 {existing['prefix']}）："
+                          f"未修改；确需修改请加 --replace", file=sys.stderr)
+                    return 1
                 sort = connection.execute("SELECT COUNT(*) FROM services").fetchone()[0]
                 add_service(connection, args.code, args.name, args.prefix.upper(), sort)
                 print(f"已添加业务类别 {args.code} {args.name}（号码前缀 {args.prefix.upper()}）")
