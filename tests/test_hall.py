@@ -156,3 +156,17 @@ def test_display_web_serves_a_page(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+async def test_display_and_rating_pad_say_when_their_token_is_refused(hall: Hall, tmp_path: Path) -> None:
+    """A wrong device token is a sentence on the screen, never a blank display or pad."""
+    from tests.ui_helpers import screen_text
+
+    display = DisplayApp(PlatformClient(hall.url, token="wrong-token"))
+    async with display.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "令牌" in screen_text(display) or "未授权" in screen_text(display))
+    pad = RateApp(PlatformClient(hall.url, token="wrong-token"), LocalStore(tmp_path / "r", tmp_path / "k"), 5,
+                  poll=0.3)
+    async with pad.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "评价器暂不可用" in screen_text(pad))
+        assert "设备令牌" in screen_text(pad)

@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from window_tui.client import PlatformClient, PlatformError
+from window_tui.client import PlatformClient, PlatformError, PlatformRejected
 from window_tui.ui.supervision import WorkerSupervisor
 
 if TYPE_CHECKING:
@@ -54,7 +54,15 @@ class RateApp(WorkerSupervisor, App[None]):
     async def refresh_case(self) -> None:
         try:
             found = await self.client.request("GET", f"/windows/{self.window}/last-finished")
-        except PlatformError:
+        except PlatformRejected as exc:  # a wrong or revoked token: say so, never a blank pad
+            self.case = None
+            self.query_one("#prompt", Static).update(
+                f"{self.window} 号窗口评价器暂不可用：{exc.message}（请联系大厅管理员检查设备令牌）")
+            return
+        except PlatformError as exc:
+            if self.case is None:
+                self.query_one("#prompt", Static).update(
+                    f"{self.window} 号窗口评价器：网络中断，正在重试……（{exc.message}）")
             return
         data = found.json()
         if not data.get("case_numbers"):
