@@ -25,13 +25,20 @@ PERSONS = 1500
 
 
 class Tmux:
-    def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
+    def __init__(self, name: str, command: str, env: dict[str, str], size: tuple[int, int] = (120, 40)) -> None:
         self.name = name
+        width, height = (str(n) for n in size)
         exports = " ".join(f"{k}={v}" for k, v in env.items())
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", width, "-y", height,
                         f"cd {Path.cwd()} && env -u COLUMNS -u LINES {exports} {command}"], check=True)
-        # Without an attached client tmux keeps its default size; make it a real 120×40 terminal.
-        subprocess.run(["tmux", "resize-window", "-t", name, "-x", "120", "-y", "40"], check=False)
+        # Without an attached client tmux keeps its default size; make it a real terminal of that size.
+        subprocess.run(["tmux", "resize-window", "-t", name, "-x", width, "-y", height], check=False)
+
+    def type_slowly(self, text: str, interval: float = 0.01) -> None:
+        """One key every `interval` seconds, as a fast typist or a barcode scanner sends them."""
+        for char in text:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", char], check=True)
+            time.sleep(interval)
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
@@ -50,20 +57,34 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
 
+    def focus_label(self) -> str:
+        """The focused field's label, from the intake's focus line (▶ 标签：…)."""
+        for line in self.screen().splitlines():
+            if line.strip().startswith("▶ "):
+                return line.strip()[2:].split("：", 1)[0]
+        return ""
+
     def choose_first(self) -> None:
-        """Open the focused choice list and take its first option."""
-        before = self.screen().count("请选择")
-        for _ in range(3):  # under load a key can land before focus has moved on: try again
+        """Open the focused choice list, take its first option, and wait until the cursor
+        has moved on (under load a key can land before focus has moved: try again)."""
+        before, deadline = self.focus_label(), time.monotonic() + 3
+        while time.monotonic() < deadline:  # the focus line settles after the previous key
+            time.sleep(0.3)
+            now = self.focus_label()
+            if now == before:
+                break
+            before = now
+        for _ in range(3):
             self.keys("Enter")
             time.sleep(0.4)
             self.keys("Down")
             self.keys("Enter")
             deadline = time.monotonic() + 5
-            while self.screen().count("请选择") >= before and time.monotonic() < deadline:
+            while self.focus_label() == before and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if self.screen().count("请选择") < before:
+            if self.focus_label() != before and "▁▁▁▁▁▎" not in self.screen():  # moved on, no list open
                 break
-        time.sleep(0.3)
+        time.sleep(0.2)
 
     def log_in(self) -> None:
         self.wait_for("工号")
@@ -77,60 +98,69 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
 
-def counter_in_tmux(name: str, tmp_path: Path, server: ServeProcess, printer: FakePrinter) -> Tmux:
+def counter_in_tmux(name: str, tmp_path: Path, server: ServeProcess, printer: FakePrinter,
+                    size: tuple[int, int] = (120, 40)) -> Tmux:
     """`window-tui counter` for window 5 in a fresh data directory, under tmux."""
     env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_DATA": str(tmp_path / "data"),
            "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
     command = f"{sys.executable} -m window_tui.cli counter --server {server.url} --window 5 --printer {printer.url}"
-    return Tmux(f"{name}-{os.getpid()}", command, env)
+    return Tmux(f"{name}-{size[0]}-{os.getpid()}", command, env, size)
 
 
-def test_newborn_case_in_a_real_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_newborn_case_in_a_real_terminal(tmp_path: Path, size: tuple[int, int]) -> None:
+    """The whole newborn case by keyboard; at 80×24 nothing the clerk needs is cut off."""
+    from window_tui.domain.catalog import default_catalog
+    from window_tui.domain.efficiency import typical_form
+    from window_tui.domain.materials import evaluate_materials, materials_to_bring
+
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    mother = generate_registry(seed=20240101, persons=PERSONS, as_of=today).samples["newborn"][0]
+    registry = generate_registry(seed=20240101, persons=PERSONS, as_of=today)
+    mother = registry.samples["newborn"][0]
+    to_bring = len(materials_to_bring(evaluate_materials(typical_form(default_catalog(), registry, "newborn"))))
     with ServeProcess(tmp_path / "central.db", persons=PERSONS) as server, FakePrinter("online") as printer:
         server.post("/tickets", {"service": "A"}, token="demo-kiosk-token")
-        tmux = counter_in_tmux("wt", tmp_path, server, printer)
+        tmux = counter_in_tmux("wt", tmp_path, server, printer, size=size)
+        captures: list[str] = []
         try:
-            tmux.wait_for("工号")
-            tmux.keys("1005", literal=True)
-            tmux.keys("Enter")
-            tmux.keys("demo1005", literal=True)
-            tmux.keys("Enter")
-            tmux.wait_for("叫号")
+            tmux.log_in()
             tmux.keys("n")
             screen = tmux.wait_for("A001")
-            assert "等待最久" in screen
+            assert "等待最久" in screen and "i 受理" in screen and "^q 退出" in screen  # every key in the footer
+            captures.append(screen)
             tmux.keys("i")
             tmux.wait_for("选择“一件事”")
             tmux.keys("xse", literal=True)
             tmux.keys("Enter")
             tmux.wait_for("受理：新生儿出生")
-            tmux.keys(mother, literal=True)
-            screen = tmux.wait_for("卫健出生医学证明库")
-            assert "公安人口库" in screen
-            # Prefill moved the cursor to the first empty field: 新生儿姓名.
-            time.sleep(0.5)
-            tmux.keys("张小宝", literal=True)
-            tmux.keys("Enter")  # Enter moves to the next empty field: 新生儿与户主关系
-            choose_first = tmux.choose_first
-
-            choose_first()
+            tmux.type_slowly(mother)  # 10 ms per key: every key arrives
+            screen = tmux.wait_for("共享数据预填 1")
+            assert "▶ 母亲身份证号码" in screen and mother in screen
+            assert "🔒 公安人口库" in screen  # the lock survives a narrow column
+            captures.append(screen)
+            # Prefill left the cursor where it was; Enter goes on to the next field still empty.
+            tmux.keys("Enter")
+            tmux.wait_for("▶ 新生儿与户主关系")
+            tmux.choose_first()
             tmux.keys("6222020000000000000", literal=True)
             time.sleep(0.3)
             tmux.keys("Enter")
             time.sleep(0.3)
-            choose_first()  # 开户银行
-            choose_first()  # 结果领取方式
-            screen = tmux.screen()
-            assert "子 " in screen or "中国工商银行" in screen
+            tmux.choose_first()  # 开户银行
+            tmux.choose_first()  # 结果领取方式
+            tmux.wait_for("▶ 新生儿姓名")  # wraps round to the first empty field
+            tmux.keys("张小宝", literal=True)
+            tmux.keys("Enter")  # nothing left to type: on to the materials
+            time.sleep(0.5)
+            for index in range(to_bring):
+                tmux.keys("space")
+                if index < to_bring - 1:
+                    tmux.keys("Down")
             time.sleep(0.3)
-            tmux.keys("space")
-            tmux.keys("Down")
-            tmux.keys("space")
-            time.sleep(0.3)
+            captures.append(tmux.screen())
             tmux.keys("C-s")
             screen = tmux.wait_for("已受理  编号", timeout=30)
+            captures.append(screen)
             case_number = screen.split("编号", 1)[1].split()[0]
             tmux.keys("p")
             tmux.wait_for("已打印")
@@ -141,10 +171,12 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path) -> None:
             assert case_number in printed and "受理回执" in printed
             tmux.keys("Escape")
             tmux.keys("f")
-            tmux.wait_for("已办结 1")
+            captures.append(tmux.wait_for("已办结 1"))
             tmux.keys("C-q")
         finally:
             tmux.kill()
+            out = Path(os.environ.get("WINDOW_TUI_CAPTURES", tmp_path)) / f"newborn-{size[0]}x{size[1]}.txt"
+            out.write_text("\n\n".join(captures), encoding="utf-8")
 
 
 def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
@@ -164,9 +196,10 @@ def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
             tmux.keys("tx", literal=True)
             tmux.keys("Enter")
             tmux.wait_for("受理：退休")
-            tmux.keys(young, literal=True)
-            tmux.wait_for("公安人口库")
-            time.sleep(0.5)
+            tmux.type_slowly(young)
+            tmux.wait_for("共享数据预填 1")
+            tmux.keys("Enter")  # on to the first field the registries left empty
+            tmux.wait_for("▶ 封存原因")
             tmux.choose_first()  # 封存原因
             tmux.keys("6222020000000000000", literal=True)
             time.sleep(0.3)

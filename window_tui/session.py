@@ -249,11 +249,23 @@ class CounterSession:
         return Case.from_json(self.store.body(item))
 
     def save_draft(self, case_id: str, bundle: str, form: dict[str, Any], received: set[str], version: int = 0,
-                   ticket: str = "", optional: tuple[str, ...] = ()) -> bool:
+                   ticket: str = "", optional: tuple[str, ...] = (), applicant: str = "") -> bool:
         """`form` is a snapshot (FormData.to_json()) taken on the UI thread; `optional` keeps
-        the applicant's answers, so a resumed draft has the same matters."""
+        the applicant's answers, so a resumed draft has the same matters; `applicant` is the
+        masked name and number the resume list shows."""
         return self.store.save_draft(case_id, {"bundle": bundle, "form": form, "received": sorted(received),
-                                               "ticket": ticket, "optional": list(optional)}, version)
+                                               "ticket": ticket, "optional": list(optional), "applicant": applicant,
+                                               "saved_at": self.clock.stamp()}, version)
+
+    def delete_draft(self, case_id: str, reason: str) -> None:
+        """A draft the clerk discards (the applicant left, a duplicate): gone from this counter,
+        with who, when and why in an audit record."""
+        assert self.clerk is not None
+        self.store.drop_draft(case_id)
+        self.store.enqueue("audit", uuid.uuid4().hex, {
+            "action": "delete_draft", "case_id": case_id, "clerk": self.clerk.number, "window": self.window,
+            "at": self.clock.stamp(), "reason": reason}, ref=case_id[:8])
+        self.wake_sync()
 
     @staticmethod
     def snapshot(data: FormData) -> FormData:

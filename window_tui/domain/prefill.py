@@ -169,7 +169,8 @@ class FormData:
         form_field = self.form.field(field_id)
         current = self.value(field_id)
         return check_value(form_field.definition.type, form_field.label, current.value,
-                           options=form_field.definition.options, max_length=form_field.max_length)
+                           options=form_field.definition.options, max_length=form_field.max_length,
+                           today=self.today)
 
     def errors(self) -> dict[str, str]:
         """Chinese messages for every required intake field that is empty or invalid."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from window_tui.session import CounterSession
+from window_tui.ui.chinese import open_palette, system_commands, translate_builtin_bindings
 from window_tui.ui.commands import CounterCommands
 from window_tui.ui.console import ConsoleScreen
 from window_tui.ui.login import LoginScreen
@@ -29,7 +32,7 @@ class CounterApp(WorkerSupervisor, App[None]):
     COMMANDS = App.COMMANDS | {CounterCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "退出", id="app.quit", priority=True),
-        Binding("ctrl+p", "command_palette", "命令面板", id="app.command_palette", show=False),
+        Binding("ctrl+p", "command_palette", "命令", id="app.command_palette", show=False, tooltip="命令面板：补打、查案、同步、换打印机"),
     ]
 
     def __init__(self, session: CounterSession, *, login_hint: str = "", clerk: str = "", password: str = "",
@@ -43,6 +46,13 @@ class CounterApp(WorkerSupervisor, App[None]):
         self.worker_errors: list[str] = []  # shown on the status screen
         self.notices: deque[str] = deque(maxlen=200)  # every toast shown this shift, for the log and tests
         session.on_login_change = self._login_changed_from_any_thread
+        translate_builtin_bindings()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        open_palette(self)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -109,23 +119,53 @@ class CounterApp(WorkerSupervisor, App[None]):
         self.notify(f"打印机已更换为 {url}")
 
     @work(thread=True, exit_on_error=False)
-    def load_drafts(self) -> None:
-        from window_tui.ui.dialogs import ChoiceDialog
+    def load_drafts(self, bundle: str | None = None, then_new: Callable[[], None] | None = None) -> None:
+        """The unfinished forms, newest first. With `bundle`, only that bundle's, offered before
+        a new form of it is started (`then_new` starts it)."""
+        from window_tui.ui.dialogs import DraftPicker, draft_label
 
         drafts = dict(self.session.store.drafts())
+        if bundle is not None:
+            drafts = {k: d for k, d in drafts.items() if d.get("bundle") == bundle}
+            if not drafts and then_new is not None:
+                self.call_from_thread(then_new)
+                return
         if not drafts:
             self.call_from_thread(self.notify, "没有未完成的受理")
             return
         names = {code: b.name for code, b in self.session.catalog.bundles.items()}
-        choices = [(case_id, f"{names.get(d['bundle'], d['bundle'])}  {case_id[:8]}") for case_id, d in drafts.items()]
+        ordered = sorted(drafts.items(), key=lambda item: str(item[1].get("saved_at", "")), reverse=True)
+        choices = [(case_id, draft_label(names.get(d["bundle"], d["bundle"]), d)) for case_id, d in ordered]
 
-        def resume(case_id: str | None) -> None:
-            if case_id and self.console_screen is not None:
+        def picked(result: tuple[str, str] | None) -> None:
+            if result is None or self.console_screen is None:
+                return
+            action, case_id = result
+            if action == "new" and then_new is not None:
+                then_new()
+            elif action == "resume":
                 draft = drafts[case_id]
                 form = self.session.catalog.merged(draft["bundle"], tuple(draft.get("optional", ())))
                 self.console_screen.open_intake(form, case_id=case_id, draft=draft)
+            elif action == "delete":
+                self.ask_delete_reason(case_id)
 
-        self.call_from_thread(self.push_screen, ChoiceDialog("继续未完成的受理", choices), resume)
+        title = "该事项有未完成的受理：继续，或新建" if bundle is not None else "继续未完成的受理"
+        self.call_from_thread(self.push_screen, DraftPicker(title, choices, offer_new=then_new is not None), picked)
+
+    def ask_delete_reason(self, case_id: str) -> None:
+        from window_tui.ui.dialogs import TextDialog
+
+        def reason_given(reason: str | None) -> None:
+            if reason:
+                self.delete_draft(case_id, reason)
+
+        self.push_screen(TextDialog("删除草稿：请说明原因（将记录）", "如：申请人已离开、重复录入"), reason_given)
+
+    @work(thread=True, exit_on_error=False)
+    def delete_draft(self, case_id: str, reason: str) -> None:
+        self.session.delete_draft(case_id, reason)
+        self.call_from_thread(self.notify, f"草稿已删除（原因：{reason}），已记录")
 
     @work(thread=True, exit_on_error=False)
     def open_case(self, case_number: str, reprint: bool) -> None:
@@ -141,6 +181,27 @@ class CounterApp(WorkerSupervisor, App[None]):
         self.session.stop()
 
     async def action_quit(self) -> None:
+        """Ctrl+Q in the middle of a form asks first, and says that the form is kept."""
+        from window_tui.ui.dialogs import ConfirmDialog
+        from window_tui.ui.intake import IntakeScreen
+
+        open_forms = [s for s in self.screen_stack if isinstance(s, IntakeScreen)]
+        if open_forms and not isinstance(self.screen, ConfirmDialog):
+            form = open_forms[-1]
+            form.save_draft()
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.run_worker(self._quit(), exclusive=True, group="quit")
+
+            self.push_screen(ConfirmDialog(
+                "退出程序？", f"正在受理的“{form.form.bundle.name}”已存为草稿，下次从“继续未完成的受理”接着填。"), answered)
+            return
+        await self._quit()
+
+    async def _quit(self) -> None:
+        if self.console_screen is not None:
+            await self.console_screen.flush_pending()  # a no-show waiting for its undo window is sent now
         self.session.stop()
         await self.session.client.aclose()
         self.exit()

@@ -10,14 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.timer import Timer
+from textual.widgets import Static
 
 from window_tui.client import PlatformRejected, PlatformUnavailable
 from window_tui.events import EventFollower
 from window_tui.ui.dialogs import BundlePicker, QuestionsDialog, TextDialog, TransferPicker
 from window_tui.ui.messages import ConnectionChanged, LoginChanged, QueueChanged, SyncChanged
 from window_tui.ui.supervision import SupervisedScreen
-from window_tui.ui.widgets import QueuePanel, StatusBar
+from window_tui.ui.widgets import CounterFooter, QueuePanel, StatusBar
 
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
@@ -28,23 +29,28 @@ QUEUE_ACTIONS = {
 }
 
 
+UNDO_SECONDS = 5
+
+
 class ConsoleScreen(SupervisedScreen, Screen[None]):
     BINDINGS = [
         Binding("n", "queue('call-next')", "叫号", id="counter.call_next"),
         Binding("r", "queue('recall')", "重呼", id="counter.recall"),
         Binding("x", "queue('no-show')", "过号", id="counter.no_show"),
         Binding("t", "transfer", "转移", id="counter.transfer"),
-        Binding("g", "call_number", "指定叫号", id="counter.call_number"),
-        Binding("p", "pause", "暂停/恢复", id="counter.pause"),
+        Binding("g", "call_number", "指定", id="counter.call_number", tooltip="指定号码叫号"),
+        Binding("p", "pause", "暂停", id="counter.pause", tooltip="暂停/恢复叫号"),
         Binding("f", "finish", "办结", id="counter.finish"),
         Binding("i", "intake", "受理", id="counter.intake"),
         Binding("s", "status", "状态", id="counter.status"),
         Binding("ctrl+l", "relogin", "重新登录", id="counter.relogin", show=False),
+        Binding("u", "undo", "撤销", id="counter.undo", show=False, tooltip="撤销 5 秒内的过号或转移"),
     ]
 
     def __init__(self, session: CounterSession) -> None:
         super().__init__()
         self.session = session
+        self._pending: tuple[str, dict[str, Any] | None, str, Timer] | None = None  # no-show/transfer awaiting U
         self.state: dict[str, Any] = {}
         self.cases_for_ticket: list[str] = []
         self.online: bool | None = None
@@ -65,7 +71,7 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
                 if self.session.demo_hint:
                     yield Static(self.session.demo_hint, id="demo-hint")
                 yield Static("", id="last-case")
-        yield Footer()
+        yield CounterFooter()
 
     def _welcome(self) -> str:
         return ("按 N 叫号，I 受理（可无号受理），F 办结。\n"
@@ -241,6 +247,48 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
 
     @work(exclusive=True, group="queue", exit_on_error=False)
     async def run_queue(self, action: str, body: dict[str, Any] | None = None) -> None:
+        await self.flush_pending()  # a no-show still in its undo window goes first: the order holds
+        await self._queue(action, body)
+
+    # --- no-show and transfer wait a few seconds for U (undo) before they are sent ------------
+
+    def defer(self, action: str, body: dict[str, Any] | None = None) -> None:
+        current = (self.state.get("current") or {}).get("label")
+        if not current:
+            self.notify("当前没有正在办理的号码", severity="warning")
+            return
+        if self._pending is not None:
+            self.run_worker(self.flush_pending(), group="queue-deferred")
+        timer = self.set_timer(UNDO_SECONDS, self._pending_due)
+        self._pending = (action, body, current, timer)
+        where = ""
+        if body and body.get("to_window"):
+            where = f"到 {body['to_window']} 号窗口"
+        elif body and body.get("to_service"):
+            where = f"到业务 {body['to_service']}"
+        self.notify(f"{current} {QUEUE_ACTIONS[action]}{where}：{UNDO_SECONDS} 秒后生效，按 U 撤销",
+                    timeout=UNDO_SECONDS)
+
+    def _pending_due(self) -> None:
+        self.run_worker(self.flush_pending(), group="queue-deferred")
+
+    async def flush_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            action, body, _, timer = pending
+            timer.stop()
+            await self._queue(action, body)
+
+    def action_undo(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            self.notify("没有可撤销的操作（过号、转移在 5 秒内可撤销）")
+            return
+        action, _, label, timer = pending
+        timer.stop()
+        self.notify(f"已撤销{QUEUE_ACTIONS[action]}：{label} 仍在本窗口办理")
+
+    async def _queue(self, action: str, body: dict[str, Any] | None = None) -> None:
         try:
             answer = await self.session.queue(action, body)
         except PlatformUnavailable as exc:
@@ -272,6 +320,9 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
     # --- actions ---------------------------------------------------------------------------------
 
     def action_queue(self, action: str) -> None:
+        if action == "no-show":
+            self.defer(action)
+            return
         self.run_queue(action)
 
     def action_finish(self) -> None:
@@ -297,7 +348,7 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
             return
         target = await self.app.push_screen_wait(TransferPicker(services, windows, self.session.window))
         if target:
-            self.run_queue("transfer", target)
+            self.defer("transfer", target)
 
     def action_intake(self) -> None:
         def open_form(code: str, optional: tuple[str, ...] | None) -> None:
@@ -307,15 +358,17 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
             current = self.state.get("current") or {}
             self.open_intake(form, ticket=current.get("label", ""))
 
-        def chosen(code: str | None) -> None:
-            if not code:
-                return
+        def start_new(code: str) -> None:
             bundle = self.session.catalog.bundle(code)
             if not bundle.questions:
                 open_form(code, ())
                 return
             self.app.push_screen(QuestionsDialog(bundle.name, bundle.questions),
                                  lambda optional: open_form(code, optional))
+
+        def chosen(code: str | None) -> None:
+            if code:  # an unfinished form of this bundle is offered first
+                self.app.load_drafts(bundle=code, then_new=lambda: start_new(code))  # type: ignore[attr-defined]
 
         self.app.push_screen(BundlePicker(self.session.catalog), chosen)
 

@@ -3,6 +3,7 @@ locked value, reprint, change printer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
@@ -124,11 +125,14 @@ class TextDialog(_Dialog):
 
 
 class OverrideDialog(_Dialog):
-    """Change a locked (authoritative) value: the original and a reason are kept."""
+    """Change a locked (authoritative) value: the new value is checked with the field's own
+    rules, and the original and a reason are kept."""
 
-    def __init__(self, label: str, original: str, source: str) -> None:
+    def __init__(self, label: str, original: str, source: str,
+                 check: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self.label, self.original, self.source = label, original, source
+        self.check = check or (lambda value: "")  # the error for a value, or ""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -138,14 +142,24 @@ class OverrideDialog(_Dialog):
             yield Label("更正理由（必填，将随案件保存）")
             yield Input(placeholder="如：户籍信息未更新，申请人持新证件", id="override-reason")
             yield Label("", id="override-error", classes="field-error")
+            yield Label("回车 下一项／确认    Esc 取消（保留原值）", classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one("#override-value", Input).focus()
+
+    @on(Input.Changed, "#override-value")
+    def value_changed(self, event: Input.Changed) -> None:
+        self.query_one("#override-error", Label).update(self.check(event.value.strip()))
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         value = self.query_one("#override-value", Input).value.strip()
         reason = self.query_one("#override-reason", Input).value.strip()
+        problem = self.check(value)
+        if problem:
+            self.query_one("#override-error", Label).update(problem)
+            self.query_one("#override-value", Input).focus()
+            return
         if event.input.id == "override-value":
             self.query_one("#override-reason", Input).focus()
             return
@@ -198,3 +212,69 @@ class QuestionsDialog(_Dialog):
 
         chosen = set(self.query_one("#questions", SelectionList).selected)
         self.dismiss(tuple(code for code, _ in self.questions if code in chosen))
+
+
+class ConfirmDialog(_Dialog):
+    """A yes/no question before something that cannot be taken back: Y or Enter confirms,
+    N or Esc cancels."""
+
+    BINDINGS = [
+        Binding("y,enter", "confirm", "确认", id="confirm.yes", priority=True),
+        Binding("n,escape", "cancel", "取消", id="confirm.no", priority=True),
+    ]
+
+    def __init__(self, title: str, detail: str) -> None:
+        super().__init__()
+        self.title_text, self.detail = title, detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.detail)
+            yield Label("Y／回车 确认    N／Esc 取消", classes="dialog-keys")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+def draft_label(bundle_name: str, draft: dict[str, Any]) -> str:
+    """A line of the resume list: bundle, ticket, applicant (masked) and when it was saved."""
+    saved = str(draft.get("saved_at", ""))[5:16].replace("T", " ")  # MM-DD HH:MM
+    return (f"{bundle_name}  {draft.get('ticket') or '无号件'}  {draft.get('applicant') or '（未填申请人）'}"
+            f"  {saved or '时间未知'}")
+
+
+class DraftPicker(_Dialog):
+    """Unfinished forms: Enter resumes, D deletes (a reason is asked), Esc closes. With
+    `offer_new`, the first line starts a new form instead. Returns (action, case_id)."""
+
+    BINDINGS = [CANCEL, Binding("d", "delete", "删除草稿", id="drafts.delete")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]], *, offer_new: bool = False) -> None:
+        super().__init__()
+        self.title_text, self.choices, self.offer_new = title, choices, offer_new
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            options = [Option("＋ 新建受理", id="new")] if self.offer_new else []
+            yield OptionList(*options, *[Option(label, id=key) for key, label in self.choices])
+            yield Label("回车 继续所选    D 删除草稿（须说明原因）    Esc 关闭", classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(("new", "") if event.option.id == "new" else ("resume", str(event.option.id)))
+
+    def action_delete(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return
+        option = options.get_option_at_index(options.highlighted)
+        if option.id != "new":
+            self.dismiss(("delete", str(option.id)))

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from window_tui.domain.case import (
@@ -22,12 +22,14 @@ from window_tui.domain.case import (
     new_case_id,
     rule_notes,
 )
+from window_tui.domain.fieldcheck import check_value
 from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
 from window_tui.domain.refusal import RefusalError
 from window_tui.ui.dialogs import OverrideDialog
 from window_tui.ui.supervision import SupervisedScreen
+from window_tui.ui.widgets import CounterFooter
 
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
@@ -45,6 +47,7 @@ class FieldRow(Horizontal):
     def __init__(self, form_field: FormField) -> None:
         super().__init__(classes="field-row", id=f"row-{form_field.id.replace('.', '-')}")
         self.form_field = form_field
+        self.source_text = ""  # the whole source or error, for the focus line when the column is narrow
 
     def compose(self) -> ComposeResult:
         definition = self.form_field.definition
@@ -80,6 +83,7 @@ class FieldRow(Horizontal):
         source = self.query_one(".field-source", Static)
         source.set_classes("field-source")
         if error:
+            self.source_text = error
             source.update(error)
             source.add_class("source-error")
         else:
@@ -92,7 +96,8 @@ class FieldRow(Horizontal):
                 label += f"（共享数据为：{value.original}）"
             if warning:
                 label += f" ⚠ {warning}"
-            source.update(label + (" 🔒" if value.locked else ""))
+            self.source_text = ("🔒 " if value.locked else "") + label  # first, so a narrow column keeps it
+            source.update(self.source_text)
             if value.state in STATE_STYLES:
                 source.add_class(STATE_STYLES[value.state])
 
@@ -104,9 +109,9 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "提交受理", id="intake.submit", priority=True),
-        Binding("ctrl+o", "override", "更正锁定值", id="intake.override"),
+        Binding("ctrl+o", "override", "更正", id="intake.override", tooltip="更正锁定值（须填写理由）"),
         Binding("ctrl+r", "refuse", "不予受理", id="intake.refuse"),
-        Binding("escape", "leave", "返回（草稿已保存）", id="intake.leave"),
+        Binding("escape", "leave", "返回", id="intake.leave", tooltip="返回（草稿已自动保存）"),
     ]
 
     def __init__(self, session: CounterSession, form: MergedForm, *, ticket: str = "",
@@ -123,6 +128,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
         self.resumed = draft is not None
         self.correcting = correcting
         self.submitting = False  # guarded on the UI thread: one submit at a time
+        self._pending_enter: str | None = None  # a key field's Enter waiting for the lookups
         self._draft_version = 0
         if draft:
             self.data.load_json(draft["form"])
@@ -153,8 +159,9 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
             yield Label("需提交的材料（空格勾选已收取）：", classes="materials-label")
             yield SelectionList[str](id="materials-bring")
         with Vertical(id="intake-status"):
+            yield Static("", id="focus-line")
             yield Static("", id="intake-summary")
-        yield Footer()
+        yield CounterFooter()
 
     def on_mount(self) -> None:
         self.refresh_form()
@@ -168,6 +175,27 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
 
     # --- showing ---------------------------------------------------------------------------
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 100, "narrow")  # 80×24: narrower columns, sources in the focus line
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.show_focus_line()
+
+    def show_focus_line(self) -> None:
+        """The focused field's whole source or error: never cut, whatever the terminal width."""
+        row = self._row_for(self.focused.id if self.focused else None)
+        if row is None:
+            self.query_one("#focus-line", Static).update("")
+            return
+        field_id = row.form_field.id
+        value = self.data.value(field_id)
+        check = self.data.check(field_id) if value.value else None
+        if check is not None and not check.ok:
+            text = f"✗ {check.error}"
+        else:
+            text = row.source_text or ("必填，尚未填写" if row.form_field.required else "选填")
+        self.query_one("#focus-line", Static).update(f"▶ {row.form_field.definition.label}：{text}")
+
     def refresh_form(self) -> None:
         values = self.data.values()
         for row in self.query(FieldRow):
@@ -180,6 +208,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
             row.show(values[field_id], error, warning)
         self.refresh_materials()
         self.refresh_summary()
+        self.show_focus_line()
 
     def refresh_materials(self) -> None:
         statuses = evaluate_materials(self.data)
@@ -202,7 +231,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
         shared = sum(1 for v in values.values() if v.state in (ValueState.PREFILLED, ValueState.VERIFIED))
         errors = self.data.errors()
         unreachable = "、".join(sorted(self.data.unreachable))
-        text = f"已填 {filled}/{len(self.form.intake_fields)}，共享数据预填 {shared} 项，待更正 {len(errors)} 项"
+        text = (f"已填 {filled}/{len(self.form.intake_fields)}，共享数据预填 {shared} 项，待更正 {len(errors)} 项"
+                f"（草稿自动保存）")
         if unreachable:
             text += f"  ⚠ 共享数据暂不可用（{unreachable}）：手工录入项将标记“待核验”"
         fetched = [r.fetched_at for r in self.data.records.values() if r is not None and r.fetched_at]
@@ -247,8 +277,12 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
 
     @on(Input.Submitted, ".field-input")
     def next_empty(self, event: Input.Submitted) -> None:
-        """Enter jumps to the next field the clerk still has to fill."""
+        """Enter jumps to the next field the clerk still has to fill, from where the clerk is."""
         row = self._row_for(event.input.id)
+        if row is not None and row.form_field.definition.is_key and self.data.lookups_needed():
+            self._pending_enter = row.form_field.id  # after the lookups: the next field they left empty
+            self.query_one("#focus-line", Static).update("正在查询共享数据，完成后跳到下一个待填字段……")
+            return
         self.focus_next_empty(after=row.form_field.id if row else None)
 
     def focus_next_empty(self, after: str | None = None) -> None:
@@ -309,21 +343,39 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
                 self.data.add_record(key, record)
             self.refresh_form()
         self.save_draft()
+        # Prefill never moves the cursor; an Enter the clerk pressed on the key field while the
+        # lookups ran is carried out now that the fields it skips are known.
+        pending, self._pending_enter = self._pending_enter, None
         focused = self._row_for(self.focused.id if self.focused else None)
-        if focused is not None and focused.form_field.definition.is_key and self.data.check(focused.form_field.id).ok:
-            self.focus_next_empty()  # from the top: the first field shared data could not fill
+        if pending is not None and focused is not None and focused.form_field.id == pending:
+            self.focus_next_empty(after=pending)
+        self.show_focus_line()
 
     def save_draft(self) -> None:
         """Snapshot on the UI thread, write in a thread; a newer snapshot always wins."""
         if self.correcting:
             return  # the case itself is the record; corrections are saved on resubmit
         self._draft_version += 1
-        self._write_draft(self.data.to_json(), set(self.received), self._draft_version)
+        self._write_draft(self.data.to_json(), set(self.received), self._draft_version, self.applicant_label())
+
+    def applicant_label(self) -> str:
+        """Who the form is for, masked as on paper (for the list of unfinished forms)."""
+        from window_tui.domain.masking import DEFAULT_POLICY as mask
+
+        subject = self.form.bundle.key_subject
+        if subject == "enterprise":
+            name = self.data.value("enterprise.name").value if self.form.has("enterprise.name") else ""
+            code = self.data.value("enterprise.uscc").value if self.form.has("enterprise.uscc") else ""
+            return " ".join(x for x in (name, mask.uscc(code)) if x)
+        name_id, number_id = f"{subject}.name", f"{subject}.id_number"
+        name = self.data.value(name_id).value if self.form.has(name_id) else ""
+        number = self.data.value(number_id).value if self.form.has(number_id) else ""
+        return " ".join(x for x in (mask.name(name), mask.id_number(number)) if x)
 
     @work(thread=True, group="draft", exit_on_error=False)
-    def _write_draft(self, form: dict[str, Any], received: set[str], version: int) -> None:
+    def _write_draft(self, form: dict[str, Any], received: set[str], version: int, applicant: str) -> None:
         self.session.save_draft(self.case_id, self.form.bundle.code, form, received, version, ticket=self.ticket,
-                                optional=self.form.optional)
+                                optional=self.form.optional, applicant=applicant)
 
     def action_submit(self) -> None:
         if self.submitting:
@@ -417,15 +469,27 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
             self.notify("该字段不是共享数据，可直接修改")
             return
 
+        definition = row.form_field.definition
+
+        def check(candidate: str) -> str:
+            result = check_value(definition.type, definition.label, candidate, options=definition.options,
+                                 today=self.data.today)
+            return "" if result.ok else result.error
+
         def done(result: tuple[str, str] | None) -> None:
             if result is None:
                 return
             self.data.override(row.form_field.id, result[0], result[1])
             self.touched.add(row.form_field.id)
+            widget = row.query_one(f"#{row.input_id}")
+            if isinstance(widget, Input):  # shown at once, though the cursor is back in the field
+                with widget.prevent(Input.Changed):
+                    widget.value = self.data.value(row.form_field.id).value
             self.refresh_form()
             self.save_draft()
 
-        self.app.push_screen(OverrideDialog(row.form_field.label, value.original or value.value, value.source), done)
+        self.app.push_screen(OverrideDialog(row.form_field.label, value.original or value.value, value.source,
+                                            check), done)
 
     def action_leave(self) -> None:
         if self.submitting:

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from window_tui.ui.supervision import SupervisedScreen
+from window_tui.ui.widgets import CounterFooter
 
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
@@ -49,7 +50,7 @@ class ReceiptScreen(SupervisedScreen, Screen[None]):
         yield Static("本机已保存，正在查询同步状态……", id="receipt-sync")
         with VerticalScroll(id="receipt-preview"):
             yield Static("", id="receipt-lines")
-        yield Footer()
+        yield CounterFooter()
 
     def on_mount(self) -> None:
         self.render_preview()

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from window_tui.ui.supervision import SupervisedScreen
+from window_tui.ui.widgets import CounterFooter
 
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
@@ -44,7 +45,7 @@ class StatusScreen(SupervisedScreen, Screen[None]):
             yield Static("", id="status-alerts")
             yield Static("后台任务错误", classes="section-title")
             yield Static("", id="status-errors")
-        yield Footer()
+        yield CounterFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#failed-jobs", DataTable)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from window_tui.clock import Clock
 
@@ -91,3 +92,11 @@ class QueuePanel(Static):
         text.append("\n今日\n", style="bold")
         text.append(f"  已办结 {self.state.get('served_today', 0)}  过号 {self.state.get('no_shows_today', 0)}\n")
         return text
+
+
+class CounterFooter(Footer):
+    """The key footer; below 100 columns it drops the padding between keys so that every
+    queue key still shows at 80 columns."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.width < 100
