@@ -62,11 +62,20 @@ def _contributions(case: dict[str, Any]) -> list[str]:
     return [f"{m['name']}：{m['contribution']}" for m in case.get("matters", []) if m.get("contribution")]
 
 
-def _masked_evidence(hall: HallInfo, material: dict[str, Any]) -> str:
-    if not material.get("evidence"):
+def _masked_evidence(hall: HallInfo, material: dict[str, Any], case: dict[str, Any]) -> str:
+    """One masking per kind of value: an e-licence number that is the applicant's credit code
+    or ID number is masked exactly as that code is elsewhere on the paper (two different
+    masks of one value would together reveal more of it)."""
+    evidence = material.get("evidence", "")
+    if not evidence:
         return ""
+    applicant = case.get("applicant", {})
+    if evidence == applicant.get("uscc"):
+        return " " + hall.mask.uscc(evidence)
+    if len(evidence) == 18 and evidence[:17].isdigit():
+        return " " + hall.mask.id_number(evidence)
     sensitive = any(name in material.get("reason", "") for name in SENSITIVE_LICENCES)
-    return " " + hall.mask.licence(material["evidence"], sensitive=sensitive)
+    return " " + hall.mask.licence(evidence, sensitive=sensitive)
 
 
 def _contacts(doc: Document, hall: HallInfo) -> None:
@@ -118,7 +127,7 @@ def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> D
     if exempt:
         doc.add(Text(f"免于提交（{len(exempt)}项）：", bold=True))
         for m in exempt:
-            doc.add(Text(f"● {m['name']}：{m['reason']}{_masked_evidence(hall, m)}"))
+            doc.add(Text(f"● {m['name']}：{m['reason']}{_masked_evidence(hall, m, case)}"))
     commitments = [m for m in case["materials"] if m["kind"] == "commitment"]
     if commitments:
         doc.add(Text("告知承诺（申请人已签署）：", bold=True))

@@ -54,3 +54,22 @@ def test_licence_numbers_show_at_most_half_and_a_newborns_a_quarter() -> None:
         assert shown <= len(number) // 2
         assert len(number) - DEFAULT_POLICY.licence(number, sensitive=True).count(MASK) <= len(number) // 4
     assert DEFAULT_POLICY.licence("Y370124817") == "Y3*****817"  # was Y370**4817: 8 of 10 shown
+
+
+def test_one_value_is_masked_one_way_on_a_receipt() -> None:
+    """The business licence's e-licence number is the credit code: printed with the same mask
+    as the 信用代码 line, so the two together reveal no more than one."""
+    from printers.decoder import decode
+    from printers.samples import sample_case
+    from printers.service import PrintService
+    from printers.templates import HallInfo
+
+    case = sample_case("accepted")
+    uscc = "91370811MA3C4K7X2B"
+    case["applicant"] = {**case["applicant"], "org_name": "济宁某某餐饮有限公司", "uscc": uscc}
+    case["materials"] = [*case["materials"], {"id": "business_licence", "name": "营业执照", "kind": "elicence",
+                                              "reason": "电子证照：营业执照", "evidence": uscc, "matters": []}]
+    service = PrintService.from_config("preview", "80mm-gb18030", role="receipt", hall=HallInfo())
+    paper = "\n".join(decode(service.render("receipt", case), "gb18030").text)
+    shown = {part for line in paper.splitlines() for part in line.split() if part.startswith(uscc[:4])}
+    assert len(shown) == 1, shown  # one masked form only

@@ -21,6 +21,7 @@ from window_tui.ui.intake import IntakeScreen
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 CLOCK = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+STAMP = re.compile(r"\d{2}:\d{2}:\d{2}")
 
 
 def check_snapshot(name: str, text: str, width: int) -> None:
@@ -53,19 +54,25 @@ def cell_index(line: str, needle: str) -> int:
     return cell_len(line[: line.index(needle)])
 
 
-@pytest.mark.parametrize("size", [(120, 40), (100, 30)])
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
 async def test_console_and_intake_snapshots(make_hall, tmp_path: Path, size: tuple[int, int]) -> None:
     hall: Hall = make_hall(persons=1500)
     hall.platform.queue.issue("A", hall.clock.now())
     hall.platform.queue.issue("B", hall.clock.now())
     app, _ = make_app(hall.url, tmp_path)
+    name = f"{size[0]}x{size[1]}"
     async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.3)
+        check_snapshot(f"login-{name}", screen_text(app), size[0])
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("n")
         await wait_for(pilot, lambda: "A001" in screen_text(app) and "企业开办与注销：1" in screen_text(app))
         await pilot.pause(0.3)
-        check_snapshot(f"console-{size[0]}x{size[1]}", screen_text(app), size[0])
+        text = screen_text(app)
+        check_snapshot(f"console-{name}", text, size[0])
+        for key in ("n 叫号", "x 过号", "f 办结", "i 受理", "s 状态", "^q 退出"):  # every queue key shows
+            assert key in text, key
         await pilot.press("i")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "BundlePicker")
         await pilot.press("x", "s", "e", "enter")
@@ -76,9 +83,38 @@ async def test_console_and_intake_snapshots(make_hall, tmp_path: Path, size: tup
         await wait_for(pilot, lambda: not screen.data.lookups_needed() and screen.data.value("father.name").value != "")
         await pilot.pause(0.3)
         text = screen_text(app)
-        check_snapshot(f"intake-{size[0]}x{size[1]}", text, size[0])
+        check_snapshot(f"intake-{name}", text, size[0])
         rows = [line for line in text.split("\n") if "公安人口库" in line and "*" in line]
         assert len(rows) >= 3
-        assert len({cell_index(line, "公安人口库") for line in rows}) == 1  # the source column lines up
-        value_starts = {cell_index(line, "*") + 1 for line in rows}
-        assert len(value_starts) > 0
+        assert len({cell_index(line, "公安人口库") for line in rows}) <= 2  # the source column lines up (🔒 first)
+        # A long error on a narrow screen: the focus line shows all of it.
+        card = app.screen.query_one("#input-bank-card_no")
+        card.focus()
+        await pilot.press(*"6222021234567890123")
+        await pilot.press("tab")
+        card.focus()
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        check_snapshot(f"intake-error-{name}", text, size[0])
+        error = screen.data.check("bank.card_no").error.split("：", 1)[1]  # without the label
+        assert error and error in text.replace("\n", "")
+        # The override dialog, with its keys.
+        app.screen.query_one("#input-mother-name").focus()
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "OverrideDialog")
+        await pilot.pause(0.2)
+        check_snapshot(f"override-{name}", screen_text(app), size[0])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "StatusScreen")
+        await pilot.pause(0.5)
+        check_snapshot(f"status-{name}", STAMP.sub("HH:MM:SS", screen_text(app)), size[0])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        app.load_drafts()
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DraftPicker")
+        await pilot.pause(0.2)
+        check_snapshot(f"drafts-{name}", screen_text(app), size[0])

@@ -74,9 +74,13 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         yield CounterFooter()
 
     def _welcome(self) -> str:
-        return ("按 N 叫号，I 受理（可无号受理），F 办结。\n"
-                "受理时输入身份证号或统一社会信用代码，表单自动从共享数据预填；\n"
-                "锁定字段如需更正请按 Ctrl+O 并填写理由。Ctrl+P 打开命令面板（补打、查案、同步、换打印机）。")
+        # Short lines: Textual's wrapping does not keep closing punctuation off a line's start.
+        return ("N 叫号  I 受理（可无号）  F 办结\n"
+                "X 过号、T 转移：5 秒内按 U 撤销\n"
+                "受理：输入身份证号或信用代码，\n"
+                "表单从共享数据预填\n"
+                "Ctrl+O 更正锁定值（须填理由）\n"
+                "Ctrl+P 命令：补打、查案、同步、换打印机")
 
     def on_mount(self) -> None:
         self.check_catalog()

@@ -191,7 +191,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
         value = self.data.value(field_id)
         check = self.data.check(field_id) if value.value else None
         if check is not None and not check.ok:
-            text = f"✗ {check.error}"
+            label = row.form_field.definition.label
+            text = "✗ " + check.error.removeprefix(f"{label}：")
         else:
             text = row.source_text or ("必填，尚未填写" if row.form_field.required else "选填")
         self.query_one("#focus-line", Static).update(f"▶ {row.form_field.definition.label}：{text}")

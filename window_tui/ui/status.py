@@ -23,9 +23,9 @@ class StatusScreen(SupervisedScreen, Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "返回", id="status.close"),
         Binding("y", "sync_now", "立即同步", id="status.sync_now"),
-        Binding("ctrl+r", "retry_print", "重试所选打印", id="status.retry_print"),
-        Binding("o", "correct", "更正退回案件", id="status.correct"),
-        Binding("d", "set_aside", "搁置退回记录", id="status.set_aside"),
+        Binding("ctrl+r", "retry_print", "重试打印", id="status.retry_print", tooltip="重试所选的失败打印"),
+        Binding("o", "correct", "更正退回", id="status.correct", tooltip="打开平台退回的案件更正后重新提交"),
+        Binding("d", "set_aside", "搁置", id="status.set_aside", tooltip="搁置平台退回的记录并填写理由"),
         Binding("f5", "reload", "刷新", id="status.reload"),
     ]
 
