@@ -92,6 +92,9 @@ def receipt(case: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> D
     doc = Document(title=f"受理回执 {case['case_number']}")
     _header(doc, hall, "受理回执", reprint)
     doc.add(Columns("案件编号", case["case_number"], bold=True))
+    if case.get("supersedes"):
+        noticed = str(case["supersedes"].get("noticed_at", ""))[:10]
+        doc.add(Columns("补正前告知书", f"{case['supersedes']['case_number']}（{noticed}）"))
     doc.add(Columns("受理机关", hall.organ))
     doc.add(Columns("办理事项", case["bundle_name"] + "（一件事）"))
     for matter in case["matters"]:

@@ -19,7 +19,8 @@ async def open_newborn(pilot, app, hall: Hall) -> IntakeScreen:  # noqa: ANN001
     await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
     screen: IntakeScreen = app.screen  # type: ignore[assignment]
     await pilot.press(*hall.samples["newborn"][0])
-    await wait_for(pilot, lambda: not screen.data.lookups_needed() and screen.data.value("father.name").value != "")
+    await wait_for(pilot, lambda: not screen.data.lookups_needed() and screen.data.value("father.name").value != "",
+                   timeout=20)
     await pilot.pause(0.2)
     return screen
 
@@ -169,3 +170,37 @@ async def log_in_and_pick_kbcyd(pilot, app) -> None:  # noqa: ANN001
     await pilot.pause(0.3)
     text = screen_text(app)
     assert "Dismiss" not in text and "关闭列表" in text
+
+
+async def test_a_notice_case_completed_later_becomes_an_accepted_case_with_its_history(
+        make_hall, tmp_path: Path) -> None:
+    from window_tui.ui.receipt import ReceiptScreen
+
+    hall: Hall = make_hall(persons=1500)
+    app, session = make_app(hall.url, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_newborn(pilot, app, hall)
+        for field_id, value in {"newborn.name": "张小宝", "household.relation": "子", "bank.card_no": "6222020000000000000",
+                                "bank.name": "中国工商银行", "result.delivery": "窗口领取"}.items():
+            if not screen.data.value(field_id).value:
+                screen.data.enter(field_id, value)
+        screen.refresh_form()
+        await pilot.press("ctrl+s")  # no materials ticked: a one-time notice
+        await wait_for(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+        notice = app.screen.case  # type: ignore[attr-defined]
+        assert notice["status"] == "notice"
+        await pilot.press("o")  # the applicant is back with everything
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        assert f"告知书 {notice['case_number']}" in screen_text(app)
+        app.screen.query_one("#materials-bring").select_all()
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReceiptScreen) and app.screen.case is not notice)
+        accepted = app.screen.case  # type: ignore[attr-defined]
+        assert accepted["status"] == "accepted" and accepted["supersedes"]["case_number"] == notice["case_number"]
+        assert accepted["form"] == notice["form"]  # nothing typed again
+        session.wake_sync()
+        await wait_for(pilot, lambda: not session.store.items(), timeout=20)
+    with hall.client(hall.clerk_token(5)) as c:
+        old = c.get(f"/progress/{notice['case_number']}", params={"c": notice["check_code"]}).json()
+    assert old["status_label"] == "已补齐材料并受理" and old["accepted_as"] == accepted["case_number"]

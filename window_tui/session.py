@@ -196,13 +196,15 @@ class CounterSession:
     # --- cases (blocking: call from a thread worker) ----------------------------------------
 
     def take_case(self, data: FormData, *, case_id: str, received: set[str], ticket: str = "",
-                  optional: tuple[str, ...] = (), now: datetime | None = None) -> Case:
+                  optional: tuple[str, ...] = (), now: datetime | None = None,
+                  supersedes: dict[str, Any] | None = None) -> Case:
         """Validate, number, and put the case durably in the outbox; then it is 已受理.
 
         Idempotent by case id: a second call for the same case (a double Ctrl+S, a retry
         after an error) returns the case already taken, with its number; never a second."""
         return self._number_and_save(case_id, now, lambda **build: build_case(
-            data, calendar=self.calendar, received=received, ticket=ticket, optional_matters=optional, **build))
+            data, calendar=self.calendar, received=received, ticket=ticket, optional_matters=optional,
+            supersedes=supersedes, **build))
 
     def refuse_case(self, data: FormData, *, case_id: str, reasons: list[str], ground: str, extra: str = "",
                     rule_codes: list[str] | None = None, received: set[str] | None = None, ticket: str = "",

@@ -625,6 +625,9 @@ def progress_html(hall: str, case_number: str, found: dict[str, Any] | None) -> 
             rows += [("受理日期", found["accepted_on"]), ("承诺办结", found["promised_date"] + estimate)]
         elif found["status"] == "notice":
             rows += [("告知日期", found["noticed_on"]), ("尚缺材料", "、".join(found.get("missing", [])))]
+        elif found["status"] == "superseded":
+            rows += [("告知日期", found["noticed_on"]), ("受理编号", found.get("accepted_as", "")),
+                     ("受理日期", found.get("accepted_on", ""))]
         else:
             rows += [("决定日期", found["decided_on"]), ("理由", found.get("reason", ""))]
         body = "".join(f"<p>{escape(k)}：{escape(v)}</p>" for k, v in rows[:2])

@@ -48,6 +48,9 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
                  body["bundle"], body["bundle_name"], body["promised_date"], body["accepted_at"], body["window"],
                  body["clerk"], canonical, str(body.get("check_code", ""))),
             )
+            if body.get("supersedes"):  # the notice it completes now answers with the new case
+                connection.execute("UPDATE cases SET status = 'superseded' WHERE case_id = ? AND status = 'notice'",
+                                   (body["supersedes"]["case_id"],))
     except sqlite3.IntegrityError:
         stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
         if stored is None:  # the case number is taken by another case id
@@ -74,7 +77,7 @@ def get_case(connection: sqlite3.Connection, case_id: str) -> dict[str, Any] | N
 
 
 PROGRESS_LABELS = {"accepted": "已受理，办理中", "notice": "待补正（材料不全，已一次性告知，尚未受理）",
-                   "rejected": "不予受理"}
+                   "rejected": "不予受理", "superseded": "已补齐材料并受理"}
 
 
 def progress(connection: sqlite3.Connection, case_number: str, check_code: str) -> dict[str, Any] | None:
@@ -94,6 +97,12 @@ def progress(connection: sqlite3.Connection, case_number: str, check_code: str) 
     if row["status"] == "accepted":
         answer.update(accepted_on=day, promised_date=row["promised_date"],
                       promised_estimated=bool(body.get("promised_estimated")))
+    elif row["status"] == "superseded":
+        successor = connection.execute(
+            "SELECT case_number, accepted_at FROM cases WHERE json_extract(body, '$.supersedes.case_id') = ?",
+            (body["case_id"],)).fetchone()
+        answer.update(noticed_on=day, accepted_as=successor["case_number"] if successor else "",
+                      accepted_on=successor["accepted_at"][:10] if successor else "")
     elif row["status"] == "notice":
         answer.update(noticed_on=day, missing=[m["name"] for m in body.get("materials", [])
                                                if m.get("kind") == "bring" and m.get("id") not in body.get("received", [])])

@@ -79,6 +79,7 @@ class Case:
     applicant: dict[str, str] = field(default_factory=dict)
     check_code: str = ""  # printed in the receipt's QR: progress is shown only with it
     refusal: dict[str, Any] = field(default_factory=dict)  # 不予受理: reasons, basis, review body, court
+    supersedes: dict[str, Any] = field(default_factory=dict)  # the 一次性告知 case this one completes
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +151,10 @@ def validate_case_content(catalog: Catalog, data: dict[str, Any]) -> dict[str, s
         form_data.load_json(data["form"])
     except (KeyError, TypeError) as exc:
         return {"form": f"表单数据格式错误：{exc}"}
+    supersedes = data.get("supersedes") or {}
+    if supersedes and (not isinstance(supersedes, dict) or not isinstance(supersedes.get("case_id"), str)
+                       or not isinstance(supersedes.get("case_number"), str)):
+        return {"supersedes": "补正前案件的标识与编号格式错误"}
     if data["status"] == "rejected":
         refusal = data.get("refusal")
         if not data.get("reason"):
@@ -215,8 +220,11 @@ def build_case(
     ticket: str = "",
     optional_matters: tuple[str, ...] = (),
     check_code: str = "",
+    supersedes: dict[str, Any] | None = None,
 ) -> Case:
-    """Turn a filled form into a case, or raise `CaseError` with every problem at once."""
+    """Turn a filled form into a case, or raise `CaseError` with every problem at once.
+    `supersedes` is the one-time-notice case the applicant came back to complete: the new
+    case names it (number, date), and the platform marks it completed."""
     problems = data.errors()
     if problems:
         raise CaseError(f"表单有{len(problems)}处需要更正", problems)
@@ -252,7 +260,16 @@ def build_case(
         ticket=ticket,
         applicant=applicant_summary(values, bundle.key_subject),
         check_code=check_code or new_check_code(),
+        supersedes=_superseded(supersedes),
     )
+
+
+def _superseded(notice: dict[str, Any] | None) -> dict[str, Any]:
+    if not notice:
+        return {}
+    if notice.get("status") != "notice":
+        raise CaseError("只有一次性告知（待补正）的案件可以补齐材料后受理")
+    return {"case_id": notice["case_id"], "case_number": notice["case_number"], "noticed_at": notice["accepted_at"]}
 
 
 def build_refusal(

@@ -157,11 +157,11 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
     # --- intake: a screen that returns its case ---------------------------------------------
 
     def open_intake(self, form: Any, *, ticket: str = "", case_id: str | None = None,
-                    draft: dict[str, Any] | None = None) -> None:
+                    draft: dict[str, Any] | None = None, completing: dict[str, Any] | None = None) -> None:
         from window_tui.ui.intake import IntakeScreen
 
-        self.app.push_screen(IntakeScreen(self.session, form, ticket=ticket, case_id=case_id, draft=draft),
-                             self.case_taken)
+        self.app.push_screen(IntakeScreen(self.session, form, ticket=ticket, case_id=case_id, draft=draft,
+                                          completing=completing), self.case_taken)
 
     def case_taken(self, case: dict[str, Any] | None) -> None:
         """The intake's result: shown once, linked to its own ticket, then the receipt."""

@@ -116,7 +116,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
 
     def __init__(self, session: CounterSession, form: MergedForm, *, ticket: str = "",
                  case_id: str | None = None, draft: dict[str, Any] | None = None,
-                 correcting: dict[str, Any] | None = None) -> None:
+                 correcting: dict[str, Any] | None = None, completing: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.session = session
         self.form = form
@@ -134,6 +134,10 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
             self.data.load_json(draft["form"])
             self.received = set(draft.get("received", []))
             self.ticket = ticket or draft.get("ticket", "")
+        self.completing = completing  # a one-time-notice case the applicant came back to complete
+        if completing:
+            self.data.load_json(completing["form"])
+            self.received = set(completing.get("received", []))
         if correcting:
             self.case_id = correcting["case_id"]
             self.ticket = correcting.get("ticket", "")
@@ -146,6 +150,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
         bundle = self.form.bundle
         matters = "、".join(m.name for m in self.form.matters)
         head = f"更正退回案件 {self.correcting['case_number']}：" if self.correcting else "受理："
+        if self.completing:
+            head = f"补正受理（告知书 {self.completing['case_number']}）："
         yield Static(f" {head}{bundle.name}（{len(self.form.matters)}个事项，承诺{bundle.promised_days}个工作日）"
                      f"  号码：{self.ticket or '无号件'} ", id="intake-title")
         yield Static(matters, id="intake-matters")
@@ -402,7 +408,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
                 case = self.session.correct_case(self.correcting, data, received)
             else:
                 case = self.session.take_case(data, case_id=self.case_id, received=received, ticket=self.ticket,
-                                              optional=self.form.optional)
+                                              optional=self.form.optional, supersedes=self.completing)
         except RuleFailed as exc:
             self.app.call_from_thread(self._submit_failed, str(exc))
             decided = [f for f in exc.failures if f.decided]

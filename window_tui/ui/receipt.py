@@ -24,6 +24,7 @@ class ReceiptScreen(SupervisedScreen, Screen[None]):
         Binding("p", "print", "打印", id="receipt.print"),
         Binding("escape", "close", "完成", id="receipt.close"),
         Binding("enter", "close", "完成", id="receipt.done", show=False),
+        Binding("o", "complete", "补齐材料受理", id="receipt.complete", tooltip="申请人补齐材料后：转为受理（保留告知记录）"),
     ]
 
     def __init__(self, session: CounterSession, case: dict[str, Any], *, reprint: bool = False) -> None:
@@ -117,6 +118,23 @@ class ReceiptScreen(SupervisedScreen, Screen[None]):
             self.notify(f"{word}：{number}。本机未连接打印机（Ctrl+P → 更换打印机）", severity="warning", timeout=8)
         else:
             self.notify(f"{word}：{job.error}（按 P 重试，或在状态页重试）", severity="error", timeout=8)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "complete":  # only a one-time-notice case waits for its materials
+            return self.case["status"] == "notice"
+        return True
+
+    def action_complete(self) -> None:
+        """The applicant is back with the missing materials: the same form, the materials
+        already received, a new case that names the notice it completes."""
+        console = getattr(self.app, "console_screen", None)
+        if console is None:
+            return
+        case = self.case
+        form = self.session.catalog.merged(case["bundle"], tuple(case.get("optional_matters", ())))
+        ticket = ((console.state.get("current") or {}).get("label", "")) or case.get("ticket", "")
+        self.dismiss(None)
+        console.open_intake(form, ticket=ticket, completing=case)
 
     def action_close(self) -> None:
         self.dismiss(None)
