@@ -170,3 +170,76 @@ async def test_display_and_rating_pad_say_when_their_token_is_refused(hall: Hall
     async with pad.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "评价器暂不可用" in screen_text(pad))
         assert "设备令牌" in screen_text(pad)
+
+
+def test_tickets_are_read_one_by_one_and_queued_calls_merge(tmp_path: Path) -> None:
+    """"A105" is read A 一 零 五 (never 一百零五, heard as 150); calls waiting behind a spoken one
+    are merged, so a busy hall is not left behind."""
+    from window_tui.hall.voice import MERGE_AT_MOST, call_sentence, spoken_number, spoken_ticket
+
+    assert spoken_ticket("A105") == "A 一 零 五" and spoken_ticket("g023") == "G 零 二 三"
+    assert [spoken_number(n) for n in (5, 10, 12, 20, 31)] == ["五", "十", "十二", "二十", "三十一"]
+    assert call_sentence([("A105", 5), ("A106", 12)]) == "请 A 一 零 五 号到五号窗口，A 一 零 六 号到十二号窗口办理"
+    log = tmp_path / "speech.log"
+    command = f"{sys.executable} {Path(__file__).parent / 'fake_speak.py'} {log} {{text}}"
+    announcer = Announcer(command=command, chime=False).start()
+    for n in range(1, 10):  # nine calls at once: one spoken, the rest merged behind it
+        announcer.announce_call(f"A{n:03d}", n)
+    announcer.stop()
+    spoken = [line.split("\t")[2] for line in log.read_text(encoding="utf-8").splitlines()
+              if line.startswith("start")]
+    assert len(spoken) == 3  # instead of nine sentences
+    assert all(text.count("号窗口") <= MERGE_AT_MOST for text in spoken)
+    heard = "".join(spoken)
+    positions = [heard.index(f"{spoken_number(n)}号窗口") for n in range(1, 10)]
+    assert positions == sorted(positions) and sum(t.count("号窗口") for t in spoken) == 9  # each once, in order
+
+
+async def test_kiosk_for_applicants_keys_focus_and_clearing(hall: Hall) -> None:
+    """Enter never takes the green channel; number keys choose a service; every service fits;
+    a printed ticket clears for the next person, a failed one stays."""
+    from textual.widgets import Button
+
+    with FakePrinter("online") as good, FakePrinter("paper_out") as empty:
+        for printer, stays in ((good, False), (empty, True)):
+            service = PrintService.from_config(printer.url, "58mm-gb18030", role="ticket",
+                                               hall=HallInfo(queue_url=hall.url + "/q/"))
+            app = KioskApp(PlatformClient(hall.url, token="demo-kiosk-token"), service, clear_after=0.5)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_for(pilot, lambda app=app: bool(app.query("#service-A")))
+                focused = app.focused
+                assert isinstance(focused, Button) and focused.id == "service-A"
+                buttons = list(app.query("#services Button"))
+                assert all(b.region.bottom <= 24 and b.region.right <= 80 for b in buttons)  # all on screen
+                await pilot.press("2")
+                await wait_for(pilot, lambda app=app: app.last_ticket is not None, timeout=15)
+                assert app.last_ticket["service"] == app.services[1]["code"] and app.last_ticket["priority"] == "normal"
+                label = app.last_ticket["label"]
+                await pilot.pause(1.5)
+                shown = str(app.query_one("#ticket-text").render())
+                assert (label in str(app.query_one("#ticket-number").value)) is stays
+                assert ("打印失败" in shown) is stays
+
+
+async def test_rating_pad_has_tappable_labelled_faces_best_on_the_left(hall: Hall, tmp_path: Path) -> None:
+    from textual.widgets import Button
+
+    token = hall.clerk_token(5)
+    with hall.kiosk() as kiosk, hall.client(token) as clerk:
+        kiosk.post("/tickets", json={"service": "A"})
+        clerk.post("/windows/5/call-next")
+        clerk.post("/windows/5/finish", json={"case_numbers": ["370800-20261120-05-0009"]})
+    store = LocalStore(tmp_path / "pad", tmp_path / "k")
+    app = RateApp(PlatformClient(hall.url, token="demo-rater-token"), store, 5, poll=0.3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.case is not None)
+        buttons = list(app.query("#levels Button"))
+        labels = [str(b.label) for b in buttons]
+        assert labels[0].startswith("😄 非常满意") and "按 1" in labels[0] and "非常不满意" in labels[-1]
+        assert [b.region.x for b in buttons] == sorted(b.region.x for b in buttons)  # best on the left
+        assert all(isinstance(b, Button) and not b.can_focus for b in buttons)
+        for _ in range(4):
+            await pilot.click("#level-1")  # tapped, indicator by indicator
+        await wait_for(pilot, lambda: bool(store.items()))
+    rating = store.body(store.items()[0])
+    assert rating["level"] == "非常满意" and len(rating["indicators"]) == 4

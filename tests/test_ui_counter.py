@@ -87,7 +87,8 @@ async def take_case(pilot, app, hall_samples: dict, bundle: str, *, online: bool
         await type_into(pilot, app, field_id, value)
     if online:
         await wait_for(pilot, lambda: not screen.data.lookups_needed() and sum(
-            v.state == "prefilled" for v in screen.data.values().values()) >= 5, timeout=15)
+            v.state == "prefilled" for v in screen.data.values().values()) >= 5
+            and not any(w.group == "prefill" and w.is_running for w in screen.workers), timeout=15)
     else:
         await wait_for(pilot, lambda: bool(screen.data.unreachable) and not screen.data.lookups_needed(), timeout=15)
         # Offline: the clerk types what the applicant's documents say.
@@ -254,7 +255,7 @@ async def test_unfinished_intake_resumes_from_its_draft(make_hall, tmp_path: Pat
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         hall.server.stop()  # and the network drops
         app.run_palette_action("drafts")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DraftPicker")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen is not screen)
         resumed: IntakeScreen = app.screen  # type: ignore[assignment]

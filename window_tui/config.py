@@ -83,7 +83,7 @@ class SyncConfig:
 @dataclass
 class VoiceConfig:
     enabled: bool = True
-    command: str = ""  # e.g. "espeak-ng -v cmn {text}"; empty = find espeak-ng
+    command: str = ""  # e.g. "espeak-ng -v cmn-latn-pinyin {text}"; empty = find espeak-ng
     chime: bool = True
 
 

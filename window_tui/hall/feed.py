@@ -26,7 +26,9 @@ class Call:
 
     @property
     def announcement(self) -> str:
-        return f"请 {self.ticket} 号到 {self.window} 号窗口办理"
+        from window_tui.hall.voice import call_sentence
+
+        return call_sentence([(self.ticket, self.window)])
 
 
 @dataclass

@@ -82,7 +82,7 @@ class DisplayApp(WorkerSupervisor, App[None]):
         latest.add_class("flash")
         self.set_timer(1.5, lambda: latest.remove_class("flash"))
         if self.announcer is not None:
-            self.announcer.announce(call.announcement)
+            self.announcer.announce_call(call.ticket, call.window)
 
     def show_state(self, state: HallState) -> None:
         self.query_one("#hall", Static).update(state.hall or "政务服务大厅")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Digits, Input, Static
 
 from window_tui.client import PlatformClient, PlatformError
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 class KioskApp(WorkerSupervisor, App[None]):
     CSS = """
     #title { height: 3; content-align: center middle; text-style: bold; background: $primary; }
-    #services { height: auto; padding: 1; }
-    #services Button { width: 1fr; height: 5; margin: 0 1; }
+    #services { height: auto; padding: 1; layout: grid; grid-size: 3; grid-gutter: 1 2; grid-rows: 5; }
+    #services Button { width: 100%; height: 5; }
     #green { height: auto; padding: 0 1; }
     #green Button { width: 1fr; margin: 0 1; }
     #appointment { height: 3; padding: 0 2; }
@@ -35,19 +35,21 @@ class KioskApp(WorkerSupervisor, App[None]):
     #ticket-number { width: auto; }
     #ticket-text { height: auto; content-align: center middle; width: 100%; }
     """
-    BINDINGS = [Binding("ctrl+q", "quit", "退出", id="kiosk.quit")]
+    BINDINGS = [Binding("ctrl+q", "quit", "退出", id="kiosk.quit")] + [
+        Binding(str(n), f"choose({n})", f"业务{n}", id=f"kiosk.service{n}", show=False) for n in range(1, 10)]
 
-    def __init__(self, client: PlatformClient, printer: PrintService | None) -> None:
+    def __init__(self, client: PlatformClient, printer: PrintService | None, clear_after: float = 30.0) -> None:
         super().__init__()
         self.client = client
         self.printer = printer
+        self.clear_after = clear_after  # seconds a printed ticket stays on screen for the next person
         self.services: list[dict[str, Any]] = []
         self.green_kind = ""
         self.last_ticket: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("请选择办理的业务取号", id="title")
-        yield Horizontal(id="services")
+        yield Static("请选择办理的业务取号（按数字键或点按）", id="title")
+        yield Grid(id="services")
         with Horizontal(id="green"):
             for index, kind in enumerate(GREEN_KINDS):
                 yield Button(f"绿色通道：{kind}", id=f"green-{index}")
@@ -66,9 +68,15 @@ class KioskApp(WorkerSupervisor, App[None]):
         except PlatformError as exc:
             self.query_one("#ticket-text", Static).update(f"暂时无法取号：{exc.message}，请到导办台咨询")
             return
-        row = self.query_one("#services", Horizontal)
+        grid = self.query_one("#services", Grid)
         for n, service in enumerate(self.services, start=1):
-            await row.mount(Button(f"{n}. {service['name']}", id=f"service-{service['code']}", variant="primary"))
+            await grid.mount(Button(f"{n}. {service['name']}", id=f"service-{service['code']}", variant="primary"))
+        if self.services:  # Enter takes an ordinary service, never the green channel by accident
+            grid.query(Button).first().focus()
+
+    def action_choose(self, number: int) -> None:
+        if not self.query_one("#appointment", Input).has_focus and 0 < number <= len(self.services):
+            self.issue(self.services[number - 1]["code"], "")
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
@@ -106,10 +114,12 @@ class KioskApp(WorkerSupervisor, App[None]):
     @work(thread=True, exit_on_error=False)
     def print_ticket(self, ticket: dict[str, Any]) -> None:
         text = f"{ticket['service_name']}  前面还有 {ticket['ahead']} 人  {ticket['issued_at'][11:19]}\n"
+        job_printed = False
         if self.printer is None:
             message = text + "（本机未配置打印机）请拍照留存号码"
         else:
             job = self.printer.print("ticket", ticket, ticket["label"])
+            job_printed = job.state == "sent"
             if job.state == "sent":
                 message = text + "请取走号票，留意叫号屏幕与语音"
             elif job.state == "unconfirmed":
@@ -120,3 +130,11 @@ class KioskApp(WorkerSupervisor, App[None]):
                 log.error("ticket %s not printed: %s", ticket["label"], job.error)
                 message = text + f"号票打印失败（{job.error}），请拍照留存此号码"
         self.call_from_thread(self.query_one("#ticket-text", Static).update, message)
+        if job_printed:  # a printed ticket leaves the screen for the next person; a failed one stays
+            self.call_from_thread(self.set_timer, self.clear_after, lambda: self.clear_ticket(ticket["label"]))
+
+    def clear_ticket(self, label: str) -> None:
+        if self.last_ticket is not None and self.last_ticket["label"] == label:
+            self.query_one("#ticket-number", Digits).update("")
+            self.query_one("#ticket-text", Static).update("")
+            self.last_ticket = None

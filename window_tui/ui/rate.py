@@ -8,10 +8,11 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
 
 from window_tui.client import PlatformClient, PlatformError, PlatformRejected
 from window_tui.ui.supervision import WorkerSupervisor
@@ -19,14 +20,16 @@ from window_tui.ui.supervision import WorkerSupervisor
 if TYPE_CHECKING:
     from offline.store import LocalStore
 
-LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")  # national wording, best first (left)
+FACES = ("😄", "🙂", "😐", "🙁", "😣")
 INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
 
 
 class RateApp(WorkerSupervisor, App[None]):
     CSS = """
     #prompt { height: auto; padding: 1 2; text-style: bold; }
-    #levels { height: auto; padding: 0 2; }
+    #levels { height: auto; padding: 0 1; }
+    #levels Button { width: 1fr; height: 5; margin: 0 1; }
     #thanks { height: auto; padding: 1 2; color: $success; }
     """
     BINDINGS = [Binding(str(n), f"rate({n})", LEVELS[n - 1], id=f"rate.level{n}") for n in range(1, 6)] + [
@@ -43,7 +46,12 @@ class RateApp(WorkerSupervisor, App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="prompt")
-        yield Static("\n".join(f"  {n}  {level}" for n, level in enumerate(LEVELS, start=1)), id="levels")
+        with Horizontal(id="levels"):  # tap a face, or press its key (shown on it); best on the left
+            for n, (face, level) in enumerate(zip(FACES, LEVELS, strict=True), start=1):
+                button = Button(f"{face} {level}\n按 {n}", id=f"level-{n}",
+                                variant="success" if n <= 2 else "warning" if n == 3 else "error")
+                button.can_focus = False  # a stray Enter never files a rating
+                yield button
         yield Static("", id="thanks")
 
     def on_mount(self) -> None:
@@ -83,8 +91,14 @@ class RateApp(WorkerSupervisor, App[None]):
         if self.case is None:
             return
         self.query_one("#prompt", Static).update(
-            f"请对本次服务评价（{self.case['case_number']}）\n当前指标：{INDICATORS[self.indicator]}"
-            f"（按 1-5 选择；Tab 跳过其余指标）")
+            f"请对本次服务评价（{self.case['case_number']}）\n"
+            f"第 {self.indicator + 1}/{len(INDICATORS)} 项：{INDICATORS[self.indicator]}"
+            f"（点按表情或按数字键：1 非常满意 … 5 非常不满意；Tab 跳过其余指标）")
+
+    @on(Button.Pressed)
+    def tapped(self, event: Button.Pressed) -> None:
+        if (event.button.id or "").startswith("level-"):
+            self.action_rate(int((event.button.id or "0").removeprefix("level-")))
 
     def action_next_indicator(self) -> None:
         if self.case is not None and self.scores:
