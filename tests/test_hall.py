@@ -206,9 +206,7 @@ async def test_kiosk_for_applicants_keys_focus_and_clearing(hall: Hall) -> None:
                                                hall=HallInfo(queue_url=hall.url + "/q/"))
             app = KioskApp(PlatformClient(hall.url, token="demo-kiosk-token"), service, clear_after=0.5)
             async with app.run_test(size=(80, 24)) as pilot:
-                await wait_for(pilot, lambda app=app: bool(app.query("#service-A")))
-                focused = app.focused
-                assert isinstance(focused, Button) and focused.id == "service-A"
+                await wait_for(pilot, lambda app=app: isinstance(app.focused, Button) and app.focused.id == "service-A")
                 buttons = list(app.query("#services Button"))
                 assert all(b.region.bottom <= 24 and b.region.right <= 80 for b in buttons)  # all on screen
                 await pilot.press("2")
@@ -238,8 +236,9 @@ async def test_rating_pad_has_tappable_labelled_faces_best_on_the_left(hall: Hal
         assert labels[0].startswith("😄 非常满意") and "按 1" in labels[0] and "非常不满意" in labels[-1]
         assert [b.region.x for b in buttons] == sorted(b.region.x for b in buttons)  # best on the left
         assert all(isinstance(b, Button) and not b.can_focus for b in buttons)
-        for _ in range(4):
-            await pilot.click("#level-1")  # tapped, indicator by indicator
+        await pilot.click("#level-1")  # tapped
+        await wait_for(pilot, lambda: app.indicator == 1)
+        await pilot.press("1", "1", "1")  # the other three indicators by key
         await wait_for(pilot, lambda: bool(store.items()))
     rating = store.body(store.items()[0])
     assert rating["level"] == "非常满意" and len(rating["indicators"]) == 4

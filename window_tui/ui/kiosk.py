@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class KioskApp(WorkerSupervisor, App[None]):
+    AUTO_FOCUS = None  # focus goes to the first service once the services are loaded
     CSS = """
     #title { height: 3; content-align: center middle; text-style: bold; background: $primary; }
     #services { height: auto; padding: 1; layout: grid; grid-size: 3; grid-gutter: 1 2; grid-rows: 5; }
@@ -72,7 +73,7 @@ class KioskApp(WorkerSupervisor, App[None]):
         for n, service in enumerate(self.services, start=1):
             await grid.mount(Button(f"{n}. {service['name']}", id=f"service-{service['code']}", variant="primary"))
         if self.services:  # Enter takes an ordinary service, never the green channel by accident
-            grid.query(Button).first().focus()
+            self.call_after_refresh(grid.query(Button).first().focus)
 
     def action_choose(self, number: int) -> None:
         if not self.query_one("#appointment", Input).has_focus and 0 < number <= len(self.services):
