@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,8 +66,9 @@ class Tmux:
         return ""
 
     def choose_first(self) -> None:
-        """Open the focused choice list, take its first option, and wait until the cursor
-        has moved on (under load a key can land before focus has moved: try again)."""
+        """Open the focused choice list, take its first option, and wait until the cursor has
+        moved on. Each step waits for the screen to show it happened (the footer says
+        “关闭列表” while a list is open), so a loaded machine cannot make keys land early."""
         before, deadline = self.focus_label(), time.monotonic() + 3
         while time.monotonic() < deadline:  # the focus line settles after the previous key
             time.sleep(0.3)
@@ -75,16 +77,25 @@ class Tmux:
                 break
             before = now
         for _ in range(3):
-            self.keys("Enter")
-            time.sleep(0.4)
+            if not self._until(lambda: "关闭列表" in self.screen(), lambda: self.keys("Enter")):
+                continue  # the list did not open: try again
             self.keys("Down")
+            time.sleep(0.2)
             self.keys("Enter")
-            deadline = time.monotonic() + 5
-            while self.focus_label() == before and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if self.focus_label() != before and "▁▁▁▁▁▎" not in self.screen():  # moved on, no list open
+            if self._until(lambda: "关闭列表" not in self.screen() and self.focus_label() != before):
                 break
         time.sleep(0.2)
+
+    def _until(self, condition: Callable[[], bool], action: Callable[[], None] | None = None,
+               timeout: float = 5) -> bool:
+        if action is not None:
+            action()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(0.1)
+        return False
 
     def log_in(self) -> None:
         self.wait_for("工号")
@@ -170,6 +181,7 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path, size: tuple[int, int]) 
             printed = "\n".join(decode(printer.jobs[0], "gb18030").text)
             assert case_number in printed and "受理回执" in printed
             tmux.keys("Escape")
+            tmux.wait_for("n 叫号")  # back on the console before the next key
             tmux.keys("f")
             captures.append(tmux.wait_for("已办结 1"))
             tmux.keys("C-q")
