@@ -108,12 +108,16 @@ async def test_kiosk_prints_or_shows_the_ticket(hall: Hall) -> None:
     assert "前面还有 0 人" in page
 
 
-async def test_rating_one_per_case_with_followup_for_bad_ones(hall: Hall, tmp_path: Path) -> None:
-    token = hall.clerk_token(5)
-    with hall.kiosk() as kiosk, hall.client(token) as clerk:
+def finish_a_case_at_window_5(hall: Hall, case_number: str) -> None:
+    """A ticket issued, called and finished with a case: what a rating pad waits for."""
+    with hall.kiosk() as kiosk, hall.client(hall.clerk_token(5)) as clerk:
         kiosk.post("/tickets", json={"service": "A"})
         clerk.post("/windows/5/call-next")
-        clerk.post("/windows/5/finish", json={"case_numbers": ["370800-20261120-05-0001"]})
+        clerk.post("/windows/5/finish", json={"case_numbers": [case_number]})
+
+
+async def test_rating_one_per_case_with_followup_for_bad_ones(hall: Hall, tmp_path: Path) -> None:
+    finish_a_case_at_window_5(hall, "370800-20261120-05-0001")
     store = LocalStore(tmp_path / "rater", tmp_path / "k")
     app = RateApp(PlatformClient(hall.url, token="demo-rater-token"), store, 5, poll=0.3)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -126,7 +130,7 @@ async def test_rating_one_per_case_with_followup_for_bad_ones(hall: Hall, tmp_pa
     engine = SyncEngine(store, PlatformClient(hall.url, token="demo-rater-token"), verify=False)
     await engine.sync_once()
     assert store.items() == []
-    with hall.client(token) as clerk:
+    with hall.client(hall.clerk_token(5)) as clerk:
         followups = clerk.get("/followups").json()
     assert followups[0]["case_number"] == "370800-20261120-05-0001" and followups[0]["level"] == "不满意"
     from datetime import date
@@ -222,11 +226,7 @@ async def test_kiosk_for_applicants_keys_focus_and_clearing(hall: Hall) -> None:
 async def test_rating_pad_has_tappable_labelled_faces_best_on_the_left(hall: Hall, tmp_path: Path) -> None:
     from textual.widgets import Button
 
-    token = hall.clerk_token(5)
-    with hall.kiosk() as kiosk, hall.client(token) as clerk:
-        kiosk.post("/tickets", json={"service": "A"})
-        clerk.post("/windows/5/call-next")
-        clerk.post("/windows/5/finish", json={"case_numbers": ["370800-20261120-05-0009"]})
+    finish_a_case_at_window_5(hall, "370800-20261120-05-0009")
     store = LocalStore(tmp_path / "pad", tmp_path / "k")
     app = RateApp(PlatformClient(hall.url, token="demo-rater-token"), store, 5, poll=0.3)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -238,29 +238,31 @@ def build_case(
     promised = calendar.add_workdays(accepted_at.date(), bundle.promised_days)
     values = _values_json(data)
     return Case(
-        case_id=case_id,
-        case_number=case_number,
-        bundle=bundle.code,
-        bundle_name=bundle.name,
-        optional_matters=list(optional_matters),
-        matters=_matters_json(data),
-        form=data.to_json(),
-        values=values,
-        materials=[_material_json(s) for s in statuses],
-        received=sorted(received),
+        **_common_fields(data, values, statuses, case_id=case_id, case_number=case_number, hall=hall, window=window,
+                         clerk=clerk, accepted_at=accepted_at, received=received, ticket=ticket,
+                         optional_matters=optional_matters, check_code=check_code),
         status="notice" if missing else "accepted",
-        accepted_at=accepted_at.isoformat(timespec="seconds"),
         promised_date=promised.date.isoformat(),
         promised_estimated=promised.estimated,
         statutory_days=chain_days(data.form.matters, "statutory_days"),
         promised_days=bundle.promised_days,
-        hall=hall,
-        window=window,
-        clerk=clerk,
-        ticket=ticket,
-        applicant=applicant_summary(values, bundle.key_subject),
-        check_code=check_code or new_check_code(),
         supersedes=_superseded(supersedes),
+    )
+
+
+def _common_fields(data: FormData, values: dict[str, dict[str, Any]], statuses: list[MaterialStatus], *,
+                   case_id: str, case_number: str, hall: str, window: int, clerk: str, accepted_at: datetime,
+                   received: set[str], ticket: str, optional_matters: tuple[str, ...],
+                   check_code: str) -> dict[str, Any]:
+    """What an accepted case, a notice and a refusal all record the same way."""
+    bundle = data.form.bundle
+    return dict(
+        case_id=case_id, case_number=case_number, bundle=bundle.code, bundle_name=bundle.name,
+        optional_matters=list(optional_matters), matters=_matters_json(data), form=data.to_json(), values=values,
+        materials=[_material_json(s) for s in statuses], received=sorted(received),
+        accepted_at=accepted_at.isoformat(timespec="seconds"), hall=hall, window=window, clerk=clerk,
+        ticket=ticket, applicant=applicant_summary(values, bundle.key_subject),
+        check_code=check_code or new_check_code(),
     )
 
 
@@ -294,18 +296,12 @@ def build_refusal(
     applicant = applicant_summary(values, bundle.key_subject)
     if not applicant.get("name") and not applicant.get("org_name"):
         raise CaseError("不予受理决定须写明申请人：请先填写申请人姓名", {"applicant.name": "请填写申请人"})
-    day = accepted_at.date().isoformat()
     return Case(
-        case_id=case_id, case_number=case_number, bundle=bundle.code, bundle_name=bundle.name,
-        optional_matters=list(optional_matters),
-        matters=_matters_json(data),
-        form=data.to_json(), values=values,
-        materials=[_material_json(s) for s in evaluate_materials(data)],
-        received=sorted(received or set()), status="rejected",
-        accepted_at=accepted_at.isoformat(timespec="seconds"), promised_date=day, promised_estimated=False,
-        statutory_days=0, promised_days=0, hall=hall, window=window, clerk=clerk, ticket=ticket,
-        reason=refusal.reason_text, applicant=applicant, check_code=check_code or new_check_code(),
-        refusal=refusal.to_json(),
+        **_common_fields(data, values, evaluate_materials(data), case_id=case_id, case_number=case_number, hall=hall,
+                         window=window, clerk=clerk, accepted_at=accepted_at, received=received or set(),
+                         ticket=ticket, optional_matters=optional_matters, check_code=check_code),
+        status="rejected", promised_date=accepted_at.date().isoformat(), promised_estimated=False,
+        statutory_days=0, promised_days=0, reason=refusal.reason_text, refusal=refusal.to_json(),
     )
 
 

@@ -77,6 +77,7 @@ class FieldDef:
     editable: bool = False
     origin: str = "intake"  # "issued": produced while the case is handled
     options: tuple[str, ...] = ()
+    past: bool = False  # a date that cannot be after the day of intake (births, deaths)
 
     @property
     def subject(self) -> str:
@@ -253,7 +254,7 @@ def _load_fields(path: Path) -> tuple[tuple[str, ...], dict[str, FieldDef]]:
     result: dict[str, FieldDef] = {}
     for field_id, raw in _Entry(path.name, "fields", data.get("fields")).data.items():
         entry = _Entry(path.name, field_id, raw)
-        entry.check_keys({"label", "type", "section", "fill", "editable", "origin", "options"})
+        entry.check_keys({"label", "type", "section", "fill", "editable", "origin", "options", "past"})
         if "." not in field_id:
             raise entry.error("-", "字段 id 应为 subject.attribute")
         ftype = entry.get("type", str)
@@ -278,7 +279,10 @@ def _load_fields(path: Path) -> tuple[tuple[str, ...], dict[str, FieldDef]]:
             editable=entry.get("editable", bool, False),
             origin=origin,
             options=options,
+            past=entry.get("past", bool, False),
         )
+        if result[field_id].past and ftype != "date":
+            raise entry.error("past", "只有日期字段可以设置 past")
     return sections, result
 
 

@@ -19,7 +19,7 @@ _TYPE_VALIDATORS = {
 
 
 def check_value(field_type: str, label: str, raw: str, *, options: tuple[str, ...] = (),
-                max_length: int | None = None, today: date | None = None) -> Validation:
+                max_length: int | None = None, not_after: date | None = None) -> Validation:
     """Validate `raw` for a field; messages name the field's Chinese label."""
     value = raw.strip()
     if field_type in _TYPE_VALIDATORS:
@@ -39,8 +39,8 @@ def check_value(field_type: str, label: str, raw: str, *, options: tuple[str, ..
             day = date.fromisoformat(value)
         except ValueError:
             return Validation(False, value, f"{label}应为日期，格式 YYYY-MM-DD")
-        if "出生" in label and today is not None and day > today:
-            return Validation(False, value, f"{label}不能晚于今天（{today.isoformat()}）")
+        if not_after is not None and day > not_after:
+            return Validation(False, value, f"{label}不能晚于今天（{not_after.isoformat()}）")
     elif field_type == "choice":
         if value not in options:
             return Validation(False, value, f"{label}应为以下之一：{'、'.join(options)}")

@@ -170,7 +170,7 @@ class FormData:
         current = self.value(field_id)
         return check_value(form_field.definition.type, form_field.label, current.value,
                            options=form_field.definition.options, max_length=form_field.max_length,
-                           today=self.today)
+                           not_after=self.today if form_field.definition.past else None)
 
     def errors(self) -> dict[str, str]:
         """Chinese messages for every required intake field that is empty or invalid."""

@@ -55,20 +55,27 @@ def system_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("隐藏按键说明", "关闭按键与当前控件的帮助", app.action_hide_help_panel)
     else:
         yield SystemCommand("按键说明", "显示当前控件的帮助与全部按键", app.action_show_help_panel)
-    yield SystemCommand("截图", "把当前屏幕保存为 SVG 图片（数据目录）", lambda: save_screenshot(app))
+    yield SystemCommand("截图", "把当前屏幕保存为 SVG 图片（数据目录）", lambda: screenshot(app))
 
 
-def save_screenshot(app: App) -> None:
+def screenshot(app: App) -> None:
+    """Render on the UI thread (the screen is read there), write in a thread."""
     from window_tui.config import data_dir
 
+    svg = app.export_screenshot()
     folder = data_dir() / "screenshots"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = app.save_screenshot(path=str(folder))
-    except OSError as exc:
-        app.notify(f"截图未能保存：{exc.strerror or exc}（{folder}）", severity="error")
-        return
-    app.notify(f"截图已保存：{path}")
+
+    def write() -> None:
+        path = folder / f"window-tui-{app.session.clock.now():%Y%m%d-%H%M%S}.svg"  # type: ignore[attr-defined]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(svg, encoding="utf-8")
+        except OSError as exc:
+            app.call_from_thread(app.notify, f"截图未能保存：{exc.strerror or exc}（{folder}）", severity="error")
+            return
+        app.call_from_thread(app.notify, f"截图已保存：{path}")
+
+    app.run_worker(write, thread=True, group="screenshot", exit_on_error=False)
 
 
 def open_palette(app: App) -> None:

@@ -169,23 +169,6 @@ class OverrideDialog(_Dialog):
         self.dismiss((value, reason))
 
 
-class ChoiceDialog(_Dialog):
-    """Pick one of a few labelled items (e.g. an unfinished intake to resume)."""
-
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.title_text, self.choices = title, choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*[Option(label, id=key) for key, label in self.choices])
-
-    @on(OptionList.OptionSelected)
-    def chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-
 class QuestionsDialog(_Dialog):
     """Which optional matters apply: the applicant's answers, one space per "yes". Returns
     the chosen matter codes (possibly none) or None when cancelled."""

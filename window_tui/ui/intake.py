@@ -480,7 +480,7 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
 
         def check(candidate: str) -> str:
             result = check_value(definition.type, definition.label, candidate, options=definition.options,
-                                 today=self.data.today)
+                                 not_after=self.data.today if definition.past else None)
             return "" if result.ok else result.error
 
         def done(result: tuple[str, str] | None) -> None:
