@@ -209,12 +209,13 @@ def _register_hall(sub: argparse._SubParsersAction) -> None:
     display.add_argument("--silent", action="store_true", help="静音，不播报")
     display.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_display"))
 
-    web = sub.add_parser("display-web", help="通过浏览器（textual-serve）提供叫号显示屏")
+    web = sub.add_parser("display-web", help="电视叫号页面（浏览器打开，含语音播报）")
     web.add_argument("--server", required=True)
     web.add_argument("--token", help="不推荐（会出现在进程列表中）：请用 --token-file 或 WINDOW_TUI_TOKEN")
     web.add_argument("--token-file", help="设备令牌文件")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=port_number, default=8000)
+    web.add_argument("--silent", action="store_true", help="不提供语音（本厅由其他电视播报）")
     web.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_display_web"))
 
     kiosk = sub.add_parser("kiosk", help="自助取号机")

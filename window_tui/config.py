@@ -85,6 +85,9 @@ class VoiceConfig:
     enabled: bool = True
     command: str = ""  # e.g. "espeak-ng -v cmn-latn-pinyin {text}"; empty = find espeak-ng
     chime: bool = True
+    pack: str = ""  # a folder of the hall's recorded clips (manifest.toml); empty = espeak-ng
+    player: str = ""  # plays a WAV: "aplay -q {file}"; empty = find paplay/aplay/play
+    speed: int = 150  # espeak-ng words per minute
 
 
 @dataclass

@@ -572,8 +572,8 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
     connection = platform.connection
     last_event = connection.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
     recent = [
-        {"id": r["id"], "kind": r["kind"], "ticket": r["ticket"], "window": r["window"], "at": r["at"],
-         **json.loads(r["payload"])}
+        {"id": r["id"], "kind": r["kind"], "ticket": r["ticket"], "window": r["window"], "service": r["service"],
+         "at": r["at"], **json.loads(r["payload"])}
         for r in connection.execute(
             "SELECT * FROM events WHERE day = ? AND kind IN ('called', 'recalled') ORDER BY id DESC LIMIT 12",
             (day,),
@@ -581,6 +581,7 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
     ]
     for item in recent:
         item.pop("waiting", None)
+        item.pop("case_numbers", None)  # displays see tickets and windows, never case numbers
     return {"hall": platform.hall_name, "now": now.isoformat(timespec="seconds"), "last_event_id": last_event,
             "waiting": platform.queue.waiting_counts(day), "services": platform.queue.services(),
             "windows": [{"number": w["number"], "name": w["name"], "paused": bool(w["paused"])}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shlex
 import sys
+from pathlib import Path
 
 
 def _token(args: argparse.Namespace) -> str:
@@ -31,29 +31,58 @@ def _token(args: argparse.Namespace) -> str:
 def run_display(args: argparse.Namespace) -> int:
     from window_tui.client import PlatformClient
     from window_tui.config import load_config_or_exit
+    from window_tui.hall.speech import VoiceError, VoicePack
     from window_tui.hall.voice import Announcer
     from window_tui.ui.display import DisplayApp
 
     config = load_config_or_exit()
     announcer = None
     if config.voice.enabled and not args.silent:
-        announcer = Announcer(command=config.voice.command or None, chime=config.voice.chime)
-    DisplayApp(PlatformClient(args.server, token=_token(args)), announcer, recent=config.display.recent_calls).run()
+        voice = None
+        if config.voice.pack:
+            try:
+                voice = VoicePack.load(Path(config.voice.pack).expanduser())
+            except VoiceError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
+        announcer = Announcer(command=config.voice.command or None, voice=voice, player=config.voice.player or None,
+                              chime=config.voice.chime)
+    DisplayApp(PlatformClient(args.server, token=_token(args)), announcer, recent=config.display.recent_calls,
+               clock=config.clock()).run()
     return 0
 
 
 def run_display_web(args: argparse.Namespace) -> int:
-    from textual_serve.server import Server
+    """The TV page and its voice on this machine's network (see window_tui.hall.tvserver)."""
+    import uvicorn
 
-    # The token reaches each browser session's process through the environment, never its
-    # command line (which any user of the machine can read with `ps`).
-    os.environ["WINDOW_TUI_TOKEN"] = _token(args)
-    command = f"{shlex.quote(sys.executable)} -m window_tui.cli display --server {shlex.quote(args.server)} --silent"
+    from window_tui.client import PlatformClient
     from window_tui.commands.ports import ensure_port_free
+    from window_tui.config import load_config_or_exit
+    from window_tui.hall.speech import VoiceError, open_voice
+    from window_tui.hall.tvserver import TvRelay, create_tv_app
 
+    config = load_config_or_exit()
+    token = _token(args)
+    voice, problem = None, ""
+    if args.silent or not config.voice.enabled:
+        problem = "本机已关闭语音（--silent 或 voice.enabled = false）"
+    else:
+        try:
+            voice = open_voice(config.voice.pack, config.voice.speed)
+        except VoiceError as exc:
+            if config.voice.pack:  # a hall that configured its pack wants to hear it: refuse to start
+                print(str(exc), file=sys.stderr)
+                return 2
+            problem = str(exc)
+            print(f"注意：{problem}；电视页面只显示不播报", file=sys.stderr)
     ensure_port_free(args.host, args.port)
-    print(f"叫号屏网页：http://{args.host}:{args.port}/ （在电视浏览器中打开；语音请在本机的 display 模式播放）")
-    Server(command, host=args.host, port=args.port, title="叫号显示屏").serve()
+    relay = TvRelay(PlatformClient(args.server, token=token), voice=voice, voice_problem=problem,
+                    clock=config.clock())
+    print(f"叫号屏网页：http://{args.host}:{args.port}/ （在电视浏览器中以全屏模式打开；"
+          f"可加 ?services=A,B&windows=1-8 只显示部分业务或窗口）", flush=True)
+    uvicorn.run(create_tv_app(relay), host=args.host, port=args.port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=1)
     return 0
 
 

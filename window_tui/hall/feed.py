@@ -23,6 +23,7 @@ class Call:
     window: int
     kind: str  # called | recalled
     service_name: str = ""
+    service: str = ""  # the service's code (a TV may show only some services)
 
     @property
     def announcement(self) -> str:
@@ -59,7 +60,7 @@ class DisplayFeed:
         self.state.recent.clear()
         for item in reversed(snapshot["recent_calls"]):
             self.state.recent.appendleft(Call(item["id"], item["ticket"], item["window"], item["kind"],
-                                              item.get("service_name", "")))
+                                              item.get("service_name", ""), item.get("service") or ""))
         self.state.online = True
         return self.state
 
@@ -94,7 +95,7 @@ class DisplayFeed:
             self.state.waiting = event.data.get("waiting", self.state.waiting)
             if event.kind in CALL_KINDS:
                 call = Call(event.id, event.data["ticket"], event.data["window"], event.kind,
-                            event.data.get("service_name", ""))
+                            event.data.get("service_name", ""), event.data.get("service") or "")
                 self.state.recent.appendleft(call)
                 yield "call", call
             else:

@@ -3,8 +3,6 @@ calls, waiting counts, the clock and the hall's name. No personal data."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -12,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Digits, Static
 
 from window_tui.client import PlatformClient
+from window_tui.clock import Clock
 from window_tui.hall.feed import Call, DisplayFeed, HallState
 from window_tui.hall.voice import Announcer
 from window_tui.ui.supervision import WorkerSupervisor
@@ -34,9 +33,11 @@ class DisplayApp(WorkerSupervisor, App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "退出", id="display.quit"),
                 Binding("m", "mute", "静音/播报", id="display.mute")]
 
-    def __init__(self, client: PlatformClient, announcer: Announcer | None = None, recent: int = 8) -> None:
+    def __init__(self, client: PlatformClient, announcer: Announcer | None = None, recent: int = 8,
+                 clock: Clock | None = None) -> None:
         super().__init__()
         self.client = client
+        self.clock = clock or Clock()
         self.feed = DisplayFeed(client)
         self.announcer = announcer
         self.recent_count = recent
@@ -65,7 +66,7 @@ class DisplayApp(WorkerSupervisor, App[None]):
         self.follow()
 
     def tick(self) -> None:
-        self.query_one("#clock", Static).update(datetime.now().strftime("%Y-%m-%d %H:%M:%S "))
+        self.query_one("#clock", Static).update(self.clock.now().strftime("%Y-%m-%d %H:%M:%S "))
 
     @work(exclusive=True, exit_on_error=False)
     async def follow(self) -> None:
@@ -89,7 +90,8 @@ class DisplayApp(WorkerSupervisor, App[None]):
         self.query_one("#banner", Static).update(
             "" if state.online else f"正在重新连接叫号服务……（{state.problem or '网络中断'}）")
         lines = ["最近叫号"]
-        for call in list(state.recent)[: self.recent_count]:
+        rows = max(self.recent_count, self.query_one("#recent").content_size.height - 1)  # fill a tall screen
+        for call in list(state.recent)[:rows]:
             again = "（重呼）" if call.kind == "recalled" else ""
             lines.append(f"  {call.ticket:<6} → {call.window:>2} 号窗口{again}")
         self.query_one("#recent", Static).update("\n".join(lines))
