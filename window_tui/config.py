@@ -87,7 +87,7 @@ class VoiceConfig:
     chime: bool = True
     pack: str = ""  # a folder of the hall's recorded clips (manifest.toml); empty = espeak-ng
     player: str = ""  # plays a WAV: "aplay -q {file}"; empty = find paplay/aplay/play
-    speed: int = 150  # espeak-ng words per minute
+    speed: int = 200  # espeak-ng words per minute (a brisk hall pace; see bench/voice_bench.py)
 
 
 @dataclass

@@ -56,14 +56,15 @@ def window_words(number: int) -> list[str]:
 
 
 def call_words(calls: list[tuple[str, int]]) -> list[str]:
-    """The words of one announcement for one or more calls:
-    请 A 一 零 五 号 到 五 号 窗口 ， A 一 零 六 号 到 六 号 窗口 办理."""
+    """The words of one announcement, as halls say it: "请 A 一 零 五 号 到 五 号 窗口 办理" for
+    one call; several merged without the closing 办理, which would only make the last
+    applicant wait longer: "请 A 一 零 五 号 到 五 号 窗口 ， A 一 零 六 号 到 六 号 窗口"."""
     words = ["请"]
     for index, (ticket, window) in enumerate(calls):
         if index:
             words.append(PAUSE)
         words += [*ticket_words(ticket), "号", "到", *window_words(window), "号", "窗口"]
-    return [*words, "办理"]
+    return [*words, "办理"] if len(calls) == 1 else words
 
 
 def words_text(words: list[str]) -> str:
@@ -119,17 +120,18 @@ def silence(seconds: float, rate: int, width: int, channels: int) -> bytes:
 
 
 def chime(rate: int, width: int, channels: int) -> bytes:
-    """叮咚: two soft tones (E6 then C6) with a decaying envelope, 0.7 s."""
+    """叮咚: two soft tones (E6 then C6) with a decaying envelope, about half a second
+    (a longer chime delays every call in a busy hall)."""
     if width != 2:
         raise VoiceError("生成提示音需要 16 位音频")
     frames = bytearray()
-    for freq, length in ((1318.5, 0.3), (1046.5, 0.4)):
+    for freq, length in ((1318.5, 0.18), (1046.5, 0.3)):
         count = int(length * rate)
         for i in range(count):
             envelope = math.exp(-4.0 * i / count)
             sample = int(9000 * envelope * math.sin(2 * math.pi * freq * i / rate))
             frames += struct.pack("<h", sample) * channels
-    return bytes(frames) + silence(0.15, rate, width, channels)
+    return bytes(frames) + silence(0.08, rate, width, channels)
 
 
 class Voice(Protocol):
@@ -203,19 +205,19 @@ class EspeakVoice:
     """espeak-ng's Mandarin pinyin voice, rendered to WAV (--stdout)."""
 
     engine: str
-    speed: int = 150
+    speed: int = 200
     name: str = "espeak-ng " + ESPEAK_VOICE
 
     @classmethod
-    def find(cls, speed: int = 150) -> EspeakVoice:
+    def find(cls, speed: int = 200) -> EspeakVoice:
         engine = shutil.which("espeak-ng") or shutil.which("espeak")
         if engine is None:
             raise VoiceError("未找到语音引擎 espeak-ng：请安装（apt install espeak-ng）或配置录音语音包 voice.pack")
         return cls(engine, speed)
 
-    def command(self, text: str, *, phonemes: bool = False) -> list[str]:
+    def command(self, text: str, *, phonemes: bool = False, language: str = ESPEAK_VOICE) -> list[str]:
         extra = ["-q", "-x"] if phonemes else ["--stdout"]
-        return [self.engine, "-v", ESPEAK_VOICE, "-s", str(self.speed), *extra, text]
+        return [self.engine, "-v", language, "-s", str(self.speed), *extra, text]
 
     def render(self, words: list[str], *, with_chime: bool = True) -> Sound:
         try:
@@ -224,7 +226,7 @@ class EspeakVoice:
             raise VoiceError(f"espeak-ng 运行失败：{exc}") from exc
         if done.returncode != 0 or not done.stdout:
             raise VoiceError(f"espeak-ng 运行失败：{done.stderr.decode('utf-8', 'replace').strip()[:200]}")
-        speech = read_wav(_fix_stream_header(done.stdout), "espeak-ng 输出")
+        speech = _trim(read_wav(_fix_stream_header(done.stdout), "espeak-ng 输出"))
         if not with_chime:
             return speech
         return Sound(chime(speech.rate, speech.width, speech.channels) + speech.frames, speech.rate,
@@ -233,7 +235,11 @@ class EspeakVoice:
     def phonemes(self, text: str) -> str:
         """What espeak-ng will say, as phoneme mnemonics (`-x`): a switch to another
         language shows as "(en)"."""
-        done = subprocess.run(self.command(text, phonemes=True), capture_output=True, timeout=30, check=False)
+        return self.phonemes_with(ESPEAK_VOICE, text)
+
+    def phonemes_with(self, language: str, text: str) -> str:
+        done = subprocess.run(self.command(text, phonemes=True, language=language), capture_output=True,
+                              timeout=30, check=False)
         return done.stdout.decode("utf-8", "replace")
 
 
@@ -249,14 +255,14 @@ def _fix_stream_header(data: bytes) -> bytes:
     return data[:4] + struct.pack("<I", len(data) - 8) + data[8:at + 4] + struct.pack("<I", body) + data[at + 8:]
 
 
-def open_voice(pack: str = "", speed: int = 150) -> Voice:
+def open_voice(pack: str = "", speed: int = 200) -> Voice:
     """The configured voice: the hall's pack when one is set, else espeak-ng."""
     if pack:
         return VoicePack.load(Path(pack).expanduser())
     return EspeakVoice.find(speed)
 
 
-def make_pack_from_espeak(folder: Path, speed: int = 150) -> Path:
+def make_pack_from_espeak(folder: Path, speed: int = 200) -> Path:
     """A starting voice pack rendered by espeak-ng (a hall replaces the clips with its
     own announcer's recordings, keeping the manifest)."""
     voice = EspeakVoice.find(speed)

@@ -47,7 +47,7 @@ def default_command() -> str | None:
     """espeak-ng with its Mandarin pinyin voice when installed (plain `cmn` reads many
     characters as English letters)."""
     engine = shutil.which("espeak-ng") or shutil.which("espeak")
-    return f"{engine} -v cmn-latn-pinyin -s 150 {{text}}" if engine else None
+    return f"{engine} -v cmn-latn-pinyin -s 200 {{text}}" if engine else None
 
 
 def default_player() -> str | None:
