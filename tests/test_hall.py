@@ -183,7 +183,7 @@ def test_tickets_are_read_one_by_one_and_queued_calls_merge(tmp_path: Path) -> N
 
     assert spoken_ticket("A105") == "A 一 零 五" and spoken_ticket("g023") == "G 零 二 三"
     assert [spoken_number(n) for n in (5, 10, 12, 20, 31)] == ["五", "十", "十二", "二十", "三十一"]
-    assert call_sentence([("A105", 5), ("A106", 12)]) == "请 A 一 零 五号到五号窗口，A 一 零 六号到十二号窗口办理"
+    assert call_sentence([("A105", 5), ("A106", 12)]) == "请 A 一 零 五号到五号窗口，A 一 零 六号到十二号窗口"
     log = tmp_path / "speech.log"
     command = f"{sys.executable} {Path(__file__).parent / 'fake_speak.py'} {log} {{text}}"
     announcer = Announcer(command=command, chime=False).start()

@@ -102,7 +102,7 @@ def test_announcer_plays_rendered_sounds_whole_and_in_order(tmp_path: Path) -> N
     announcer.stop()
     said = [ticket for _, calls in announcer.heard for ticket, _ in calls]
     assert said == [f"A{n:03d}" for n in range(1, 8)]  # each once, in order
-    for (_, end, seconds), (start, _, _) in zip(played, played[1:], strict=False):
+    for (_, end, _length), (start, _, _) in zip(played, played[1:], strict=False):
         assert start >= end  # never cut off
     assert all(end - start >= seconds for start, end, seconds in played)
 
