@@ -128,3 +128,21 @@ def test_thirty_windows_at_a_clerks_pace_every_call_spoken_within_ten_seconds(tm
     worst = max(delays.values())
     print(f"{len(schedule)} calls, {len(announcer.heard)} announcements, worst {worst:.1f} s")
     assert worst <= 10.0, sorted(delays.values())[-5:]
+
+
+def test_voice_command_says_checks_and_refuses_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from window_tui.cli import main
+
+    monkeypatch.setenv("WINDOW_TUI_CONFIG", str(tmp_path / "none.toml"))
+    pack = make_tone_pack(tmp_path / "pack")
+    out = tmp_path / "call.wav"
+    assert main(["voice", "say", "A105", "5", "b7", "12", "--pack", str(pack), "--out", str(out)]) == 0
+    assert "请 A 一 零 五号到五号窗口，B 七号到十二号窗口" in capsys.readouterr().out
+    assert read_wav(out.read_bytes()).seconds > 1.0
+    assert main(["voice", "check", "--pack", str(pack)]) == 0
+    assert "42 段录音齐全" in capsys.readouterr().out
+    for argv, expected in ((["voice", "say", "A105"], "成对"), (["voice", "say", "A1O5", "5"], "无效的叫号"),
+                           (["voice", "check", "--pack", str(tmp_path / "none")], "manifest.toml")):
+        assert main([*argv, "--pack", str(pack)] if argv[1] == "say" else argv) == 1
+        err = capsys.readouterr().err.strip()
+        assert expected in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -223,6 +223,7 @@ def _register_hall(sub: argparse._SubParsersAction) -> None:
     kiosk.add_argument("--printer", help="号票打印机地址")
     kiosk.add_argument("--token", help="取号机设备令牌")
     kiosk.add_argument("--token-file", help="设备令牌文件")
+    kiosk.add_argument("--clear-after", type=float, help="号票打印后在屏幕上保留的秒数（默认取配置 kiosk.clear_after，30 秒）")
     kiosk.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_kiosk"))
 
     rate = sub.add_parser("rate", help="窗口评价器（好差评）")
@@ -231,6 +232,18 @@ def _register_hall(sub: argparse._SubParsersAction) -> None:
     rate.add_argument("--token", help="评价器设备令牌")
     rate.add_argument("--token-file", help="设备令牌文件")
     rate.set_defaults(handler=_lazy("window_tui.commands.hall_cmd", "run_rate"))
+
+    voice = sub.add_parser("voice", help="叫号语音：试听、检查、生成录音语音包模板")
+    voice_sub = voice.add_subparsers(dest="voice_command", required=True, metavar="操作")
+    say = voice_sub.add_parser("say", help="播报或导出一次叫号：voice say A105 5 [A106 6 ...]")
+    say.add_argument("calls", nargs="+", metavar="号码 窗口", help="号码与窗口号，成对给出")
+    say.add_argument("--out", help="写入 WAV 文件而不播放")
+    say.add_argument("--pack", help="录音语音包目录（默认取配置 voice.pack；未配置则用 espeak-ng）")
+    check = voice_sub.add_parser("check", help="检查语音：语音包是否齐全，espeak-ng 是否每个字都读普通话")
+    check.add_argument("--pack", help="录音语音包目录")
+    make = voice_sub.add_parser("make-pack", help="用 espeak-ng 生成语音包模板（再换成本厅播音员的录音）")
+    make.add_argument("folder", help="输出目录")
+    voice.set_defaults(handler=_lazy("window_tui.commands.voice_cmd", "run"))
 
 
 _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [

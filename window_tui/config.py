@@ -97,6 +97,11 @@ class DisplayConfig:
 
 
 @dataclass
+class KioskConfig:
+    clear_after: float = 30.0  # seconds a printed ticket stays on screen (one that failed stays)
+
+
+@dataclass
 class Config:
     hall: HallConfig = field(default_factory=HallConfig)
     counter: CounterConfig = field(default_factory=CounterConfig)
@@ -104,6 +109,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     theme: str = "textual-dark"
     source: str = ""  # the file this came from, for `config show`
@@ -148,6 +154,7 @@ _SECTIONS = {
     "sync": SyncConfig,
     "voice": VoiceConfig,
     "display": DisplayConfig,
+    "kiosk": KioskConfig,
 }
 
 

@@ -107,7 +107,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
     except (PrinterUrlError, ProfileError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    KioskApp(PlatformClient(args.server, token=_token(args)), printer).run()
+    clear_after = args.clear_after if args.clear_after is not None else config.kiosk.clear_after
+    KioskApp(PlatformClient(args.server, token=_token(args)), printer, clear_after=clear_after).run()
     return 0
 
 

@@ -192,7 +192,8 @@ class Announcer:
                 self.warn(f"语音播放失败：{exc}")
                 return
             if done.returncode != 0:
-                self.warn(f"语音播放失败：{done.stderr.decode('utf-8', 'replace').strip()[:120]}")
+                lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"退出码 {done.returncode}"]
+                self.warn(f"语音播放失败（{args[0] if args else ''}）：{lines[-1][:120]}")
 
     def _speak(self, template: str, text: str) -> None:
         args = [part.replace("{text}", text) for part in shlex.split(template)]
