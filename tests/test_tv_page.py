@@ -59,13 +59,15 @@ def test_tv_page_shows_speaks_and_recovers_by_itself(tmp_path: Path) -> None:
                 time.sleep(0.3)
             assert max(delays) <= 200, delays
 
-            # Digits at least 12 % of the screen height, measured from the pixels.
+            # Digits at least 12 % of the screen height, measured from the pixels (after the flash).
+            page.wait_for_function("!document.getElementById('now').getAnimations().length", timeout=5000)
             for width, height in ((1280, 720), (1920, 1080), (3840, 2160)):
                 page.set_viewport_size({"width": width, "height": height})
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(ARTIFACTS / f"tv-{width}x{height}.png"))
                 ink = ink_height(page.locator("#ticket").screenshot())
                 assert ink / height >= 0.12, (width, height, ink)
+                print(f"digits at {width}x{height}: {ink} px = {ink / height:.1%}")
             page.set_viewport_size({"width": 1280, "height": 720})
 
             # The platform dies: the banner within 3 s; back: the banner goes without a call.
@@ -155,13 +157,13 @@ def test_tv_page_filters_and_says_what_is_wrong(tmp_path: Path) -> None:
             page.goto(wrong.url)
             page.wait_for_function("!document.getElementById('problem').hidden && "
                                    "document.getElementById('problem-text').textContent.length > 0")
-            assert "令牌" in page.inner_text("#problem-text")
+            assert "令牌" in page.inner_text("#problem-text") and "rotate-device" in page.inner_text("#problem-text")
             page.screenshot(path=str(ARTIFACTS / "tv-wrong-token.png"))
 
             page.goto(nowhere.url)
             page.wait_for_function("!document.getElementById('problem').hidden && "
                                    "document.getElementById('problem-text').textContent.length > 0")
-            assert "连接" in page.inner_text("#problem-text")
+            assert "连接" in page.inner_text("#problem-text") and nowhere.server_url in page.inner_text("#problem-text")
     finally:
         for web in (right, wrong, nowhere):
             web.kill()

@@ -150,7 +150,7 @@ def finish(server: ServeProcess, clerk_token: str, window: int) -> None:
 
 
 def ink_height(png: bytes) -> int:
-    """Rows of a screenshot of the ticket element that hold the digits' ink (bright yellow on blue)."""
+    """Rows of a screenshot of the ticket element that hold the digits' ink."""
     import io
 
     from PIL import Image
@@ -159,5 +159,11 @@ def ink_height(png: bytes) -> int:
     width, height = image.size
     pixels = image.load()
     rows = [y for y in range(height)
-            if any(pixels[x, y][0] > 180 and pixels[x, y][2] < 140 for x in range(0, width, 2))]
+            if any(_yellow(pixels[x, y]) for x in range(0, width, 2))]
     return (rows[-1] - rows[0] + 1) if rows else 0
+
+
+def _yellow(pixel: tuple[int, int, int]) -> bool:
+    """The digits' colour (#f6d55c), and not the red of the flash nor the blue background."""
+    red, green, blue = pixel
+    return red > 200 and green > 170 and blue < 140

@@ -263,7 +263,18 @@ class PlatformClient:
         except httpx.TimeoutException as exc:
             raise PlatformUnavailable("事件流超时") from exc
         except httpx.TransportError as exc:
-            raise PlatformUnavailable(f"事件流中断：{type(exc).__name__}") from exc
+            raise PlatformUnavailable(f"事件流中断：{_transport_words(exc)}") from exc
+
+
+def _transport_words(exc: httpx.TransportError) -> str:
+    """What went wrong on the wire, in words a clerk or a hall's IT staff can act on."""
+    if isinstance(exc, httpx.ConnectError):
+        return "无法连接平台"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return "连接被平台关闭"
+    if isinstance(exc, httpx.ProxyError):
+        return "代理服务器错误"
+    return "网络错误"
 
 
 def _error_for(response: httpx.Response, retry: tuple[int, ...] = (408, 429)) -> PlatformError:

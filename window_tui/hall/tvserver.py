@@ -49,6 +49,7 @@ class TvRelay:
     def __init__(self, client: PlatformClient, *, voice: Voice | None, voice_problem: str = "",
                  clock: Clock | None = None, retry_cap: float = 3.0) -> None:
         self.feed = DisplayFeed(client, retry_initial=0.3, retry_cap=retry_cap)
+        self.server = client.base_url
         self.voice, self.voice_problem = voice, voice_problem
         self.clock = clock or Clock()
         self.calls: deque[Call] = deque(maxlen=500)  # replayed to a page that resumes
@@ -89,8 +90,19 @@ class TvRelay:
     # -- what a page receives --
     def status(self) -> dict[str, Any]:
         state = self.feed.state
-        return {"online": state.online, "problem": state.problem, "connected_once": self.connected_once,
-                "hall": state.hall, "waiting": state.waiting, "service_names": state.service_names}
+        return {"online": state.online, "problem": state.problem, "advice": self.advice(),
+                "connected_once": self.connected_once, "hall": state.hall, "waiting": state.waiting,
+                "service_names": state.service_names}
+
+    def advice(self) -> str:
+        """What the hall's IT staff should do, shown under the problem (the TV retries by itself)."""
+        state = self.feed.state
+        if state.online:
+            return ""
+        if "令牌" in state.problem:
+            return ("请在平台上为本屏换发令牌（window-tui admin rotate-device 屏名），写入 display-web 的 "
+                    "--token-file 文件后重启 display-web")
+        return f"中心平台 {self.server}：请检查平台是否运行、地址与网络；本屏每隔几秒自动重试"
 
     def snapshot(self, resumed_after: int) -> dict[str, Any]:
         recent = [_call_json(c) for c in self.feed.state.recent if not resumed_after or c.event_id <= resumed_after]

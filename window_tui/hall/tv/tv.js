@@ -79,7 +79,14 @@
         span.textContent = (state.names[code] || code) + " 等候 " + count + " 人";
         return span;
       });
-    $("waiting").replaceChildren(...spans);
+    const footer = $("waiting");
+    footer.replaceChildren(...spans);
+    footer.style.fontSize = "";
+    const room = footer.parentElement.clientWidth * 0.8;
+    const size = parseFloat(getComputedStyle(footer).fontSize);
+    if (footer.scrollWidth > room) {  // every service on one line, down to two-thirds of the size
+      footer.style.fontSize = Math.max(size * 2 / 3, size * room / footer.scrollWidth) + "px";
+    }
   }
   function showStatus(status) {
     if (status.hall) $("hall").textContent = status.hall;
@@ -89,7 +96,7 @@
       setProblem("");
       setBanner("");
     } else if (!status.connected_once) {
-      setProblem(status.problem || "正在连接中心平台……");
+      setProblem((status.problem || "正在连接中心平台……") + (status.advice ? "\n" + status.advice : ""));
     } else {
       setBanner("正在重新连接中心平台……" + (status.problem ? "（" + status.problem + "）" : ""));
     }
