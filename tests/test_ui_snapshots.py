@@ -118,3 +118,23 @@ async def test_console_and_intake_snapshots(make_hall, tmp_path: Path, size: tup
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DraftPicker")
         await pilot.pause(0.2)
         check_snapshot(f"drafts-{name}", screen_text(app), size[0])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), (240, 67)])
+async def test_terminal_display_uses_the_space_it_has(hall: Hall, size: tuple[int, int]) -> None:
+    """The called ticket grows with the terminal (80×24 and 240×67 are not the same picture),
+    and any service letter is as large as the digits."""
+    from window_tui.client import PlatformClient
+    from window_tui.ui.bigtext import BigText
+    from window_tui.ui.display import DisplayApp
+
+    with hall.kiosk() as kiosk, hall.client(hall.clerk_token(3)) as clerk:
+        kiosk.post("/tickets", json={"service": "A"}).raise_for_status()
+        clerk.post("/windows/3/call-next").raise_for_status()
+    app = DisplayApp(PlatformClient(hall.url, token="demo-display-token"))
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.query_one("#latest-ticket", BigText).text == "A001")
+        await pilot.pause(1.8)  # the flash is over
+        rows = app.query_one("#latest-ticket", BigText).drawn_rows
+        assert rows >= {80: 6, 100: 8, 120: 10, 240: 20}[size[0]], rows
+        check_snapshot(f"display-{size[0]}x{size[1]}", screen_text(app), size[0])

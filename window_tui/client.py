@@ -115,7 +115,7 @@ class PlatformClient:
         except httpx.TimeoutException as exc:
             raise PlatformUnavailable("连接中心平台超时") from exc
         except httpx.TransportError as exc:
-            raise PlatformUnavailable(f"无法连接中心平台：{type(exc).__name__}") from exc
+            raise PlatformUnavailable(f"无法连接中心平台：{_transport_words(exc)}") from exc
 
     async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
                       headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
@@ -269,7 +269,7 @@ class PlatformClient:
 def _transport_words(exc: httpx.TransportError) -> str:
     """What went wrong on the wire, in words a clerk or a hall's IT staff can act on."""
     if isinstance(exc, httpx.ConnectError):
-        return "无法连接平台"
+        return "连接被拒绝或地址不可达"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return "连接被平台关闭"
     if isinstance(exc, httpx.ProxyError):

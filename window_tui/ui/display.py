@@ -6,13 +6,14 @@ from __future__ import annotations
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.widgets import Digits, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
 
 from window_tui.client import PlatformClient
 from window_tui.clock import Clock
 from window_tui.hall.feed import Call, DisplayFeed, HallState
 from window_tui.hall.voice import Announcer
+from window_tui.ui.bigtext import BigText
 from window_tui.ui.supervision import WorkerSupervisor
 
 
@@ -21,14 +22,16 @@ class DisplayApp(WorkerSupervisor, App[None]):
     Screen { background: $background; }
     #hall { height: 1; background: $primary; color: $text; text-style: bold; content-align: center middle; }
     #clock { height: 1; content-align: right middle; color: $text-muted; }
-    #latest { height: auto; align: center middle; padding: 1 0; }
-    #latest-ticket, #latest-window { width: auto; margin: 0 2; }
-    #latest-words { width: auto; content-align: center middle; height: 3; text-style: bold; }
-    #latest.flash { background: $warning 40%; }
+    #latest { height: 3fr; padding: 0 1; }
+    #latest-ticket { width: 3fr; height: 1fr; color: $warning; text-style: bold; }
+    #latest-side { width: 1fr; height: 1fr; }
+    #latest-words, #latest-words-2 { width: 1fr; height: 1; content-align: center middle; text-style: bold; }
+    #latest-window { width: 1fr; height: 1fr; color: $warning; }
+    #latest.flash { background: $error 40%; }
     #banner { height: auto; content-align: center middle; color: $error; text-style: bold; }
-    #lower { height: 1fr; }
-    #recent { width: 1fr; border: round $primary; padding: 0 1; }
-    #waiting { width: 1fr; border: round $primary; padding: 0 1; }
+    #lower { height: 2fr; }
+    #recent { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
+    #waiting { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
     """
     BINDINGS = [Binding("ctrl+q", "quit", "退出", id="display.quit"),
                 Binding("m", "mute", "静音/播报", id="display.mute")]
@@ -47,10 +50,11 @@ class DisplayApp(WorkerSupervisor, App[None]):
         yield Static("", id="hall")
         yield Static("", id="clock")
         with Horizontal(id="latest"):
-            yield Digits("----", id="latest-ticket")
-            yield Static("请到", id="latest-words")
-            yield Digits("-", id="latest-window")
-            yield Static("号窗口", id="latest-words-2")
+            yield BigText("----", id="latest-ticket")
+            with Vertical(id="latest-side"):
+                yield Static("请到", id="latest-words")
+                yield BigText("-", id="latest-window")
+                yield Static("号窗口", id="latest-words-2")
         yield Static("", id="banner")
         with Horizontal(id="lower"):
             yield Static("", id="recent")
@@ -65,20 +69,30 @@ class DisplayApp(WorkerSupervisor, App[None]):
                 self.notify(warning, severity="warning", timeout=10)
         self.follow()
 
+    @property
+    def closing_down(self) -> bool:
+        """The app is exiting (Ctrl+Q, or a test's teardown that takes the widgets away
+        before the workers): there is nothing left to draw on."""
+        return self._exit or self._closing or self._closed or not self.screen.query("#hall")
+
     def tick(self) -> None:
+        if self.closing_down:
+            return
         self.query_one("#clock", Static).update(self.clock.now().strftime("%Y-%m-%d %H:%M:%S "))
 
     @work(exclusive=True, exit_on_error=False)
     async def follow(self) -> None:
         async for kind, item in self.feed.follow():
+            if self.closing_down:
+                return
             if kind == "call":
                 self.show_call(item)
             self.show_state(self.feed.state)
 
     def show_call(self, call: Call) -> None:
         self.shown.append(call.event_id)
-        self.query_one("#latest-ticket", Digits).update(call.ticket)
-        self.query_one("#latest-window", Digits).update(str(call.window))
+        self.query_one("#latest-ticket", BigText).update(call.ticket)
+        self.query_one("#latest-window", BigText).update(str(call.window))
         latest = self.query_one("#latest")
         latest.add_class("flash")
         self.set_timer(1.5, lambda: latest.remove_class("flash"))
@@ -98,10 +112,10 @@ class DisplayApp(WorkerSupervisor, App[None]):
         waiting = ["等候人数"] + [f"  {state.service_names.get(code, code)}：{count}"
                                  for code, count in state.waiting.items()]
         self.query_one("#waiting", Static).update("\n".join(waiting))
-        if state.recent and self.query_one("#latest-ticket", Digits).value == "----":
+        if state.recent and self.query_one("#latest-ticket", BigText).text == "----":
             first = state.recent[0]
-            self.query_one("#latest-ticket", Digits).update(first.ticket)
-            self.query_one("#latest-window", Digits).update(str(first.window))
+            self.query_one("#latest-ticket", BigText).update(first.ticket)
+            self.query_one("#latest-window", BigText).update(str(first.window))
 
     def action_mute(self) -> None:
         if self.announcer is not None:
