@@ -116,9 +116,10 @@ def run_rate(args: argparse.Namespace) -> int:
     from offline.store import LocalStore, StoreLocked
     from offline.sync import SyncEngine, SyncThread
     from window_tui.client import PlatformClient
-    from window_tui.config import config_path, data_dir
+    from window_tui.config import config_path, data_dir, load_config_or_exit
     from window_tui.ui.rate import RateApp
 
+    config = load_config_or_exit()
     token = _token(args)
     try:
         store = LocalStore(data_dir() / f"rater-{args.window}", config_path().parent / "store.key")
@@ -127,7 +128,7 @@ def run_rate(args: argparse.Namespace) -> int:
         return 1
     sync = SyncThread(SyncEngine(store, PlatformClient(args.server, token=token), verify=False)).start()
     try:
-        RateApp(PlatformClient(args.server, token=token), store, args.window).run()
+        RateApp(PlatformClient(args.server, token=token), store, args.window, clock=config.clock()).run()
     finally:
         sync.stop()
         store.close()

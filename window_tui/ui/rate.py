@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -15,6 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from window_tui.client import PlatformClient, PlatformError, PlatformRejected
+from window_tui.clock import Clock
 from window_tui.ui.supervision import WorkerSupervisor
 
 if TYPE_CHECKING:
@@ -37,9 +37,11 @@ class RateApp(WorkerSupervisor, App[None]):
         Binding("ctrl+q", "quit", "退出", id="rate.quit"),
     ]
 
-    def __init__(self, client: PlatformClient, store: LocalStore, window: int, poll: float = 3.0) -> None:
+    def __init__(self, client: PlatformClient, store: LocalStore, window: int, poll: float = 3.0,
+                 clock: Clock | None = None) -> None:
         super().__init__()
         self.client, self.store, self.window, self.poll = client, store, window, poll
+        self.clock = clock or Clock()  # the hall's clock (time zone from config)
         self.case: dict[str, Any] | None = None
         self.indicator = 0
         self.scores: dict[str, str] = {}
@@ -118,7 +120,7 @@ class RateApp(WorkerSupervisor, App[None]):
         assert self.case is not None
         overall = self.scores.get("整体满意度") or next(iter(self.scores.values()))
         rating = {"case_number": self.case["case_number"], "window": self.window, "level": overall,
-                  "indicators": dict(self.scores), "rated_at": datetime.now().astimezone().isoformat()}
+                  "indicators": dict(self.scores), "rated_at": self.clock.stamp()}
         self.save(rating)
         bad = overall in LEVELS[3:]
         self.query_one("#thanks", Static).update(
