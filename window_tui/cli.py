@@ -120,6 +120,17 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--workers", type=int, default=1, help="进程数（共享同一数据库；默认 1）")
     serve.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_serve"))
 
+    stats = sub.add_parser("stats", help="统计报表")
+    stats_sub = stats.add_subparsers(dest="stats_command", required=True, metavar="操作",
+                                     parser_class=ChineseArgumentParser)
+    export = stats_sub.add_parser("export", help="导出按窗口、按人员、按一件事的统计（csv 或 xlsx）")
+    export.add_argument("--db", type=Path, help="数据库文件（默认在数据目录下 central.db）")
+    export.add_argument("--from", dest="first", type=iso_date, required=True, help="起始日期 YYYY-MM-DD")
+    export.add_argument("--to", dest="last", type=iso_date, required=True, help="结束日期 YYYY-MM-DD（含）")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument("--out", type=Path, required=True, help="输出文件（csv 时按表生成 OUT-按窗口.csv 等）")
+    stats.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_stats"))
+
     admin = sub.add_parser("admin", help="管理业务、窗口、人员与设备令牌")
     admin.add_argument("--db", type=Path, help="数据库文件")
     actions = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION",

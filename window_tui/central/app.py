@@ -582,6 +582,7 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
     for item in recent:
         item.pop("waiting", None)
         item.pop("case_numbers", None)  # displays see tickets and windows, never case numbers
+        item.pop("clerk", None)
     return {"hall": platform.hall_name, "now": now.isoformat(timespec="seconds"), "last_event_id": last_event,
             "waiting": platform.queue.waiting_counts(day), "services": platform.queue.services(),
             "windows": [{"number": w["number"], "name": w["name"], "paused": bool(w["paused"])}
@@ -602,6 +603,7 @@ async def event_lines(platform: Platform, request: Request, after: int) -> Async
             data = {"id": row["id"], "kind": row["kind"], "ticket": row["ticket"], "service": row["service"],
                     "window": row["window"], "at": row["at"], **json.loads(row["payload"])}
             data.pop("case_numbers", None)  # displays see tickets and windows, never case numbers
+            data.pop("clerk", None)  # nor who is at the window
             yield f"id: {row['id']}\nevent: {row['kind']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
             last = row["id"]
         if rows:

@@ -122,6 +122,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX lookup_audit_subject ON lookup_audit (subject_key);
     """,
+    # 4: the clerk who called a ticket (statistics per clerk)
+    """
+    ALTER TABLE tickets ADD COLUMN clerk TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 

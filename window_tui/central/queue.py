@@ -200,9 +200,9 @@ class Queue:
     def _mark_called(self, window: sqlite3.Row, ticket_id: int, reason: str, now: datetime,
                      kind: str = "called") -> dict[str, Any]:
         updated = self.connection.execute(
-            "UPDATE tickets SET status = 'called', window = ?, called_at = ?, call_reason = ?"
+            "UPDATE tickets SET status = 'called', window = ?, called_at = ?, call_reason = ?, clerk = ?"
             " WHERE id = ? AND status = 'waiting'",
-            (window["number"], now.isoformat(), reason, ticket_id),
+            (window["number"], now.isoformat(), reason, window["clerk"] or "", ticket_id),
         ).rowcount
         if updated != 1:  # cannot happen inside BEGIN IMMEDIATE; kept as a guard
             raise QueueError(409, "该号已被其他窗口呼叫")
@@ -285,7 +285,8 @@ class Queue:
                 self._adjust_waiting(ticket["day"], ticket["service"], 1)
                 outcome = "requeued"
             ticket = self._ticket(ticket["id"])
-            event_id = self._event(now, "no_show", ticket, window_number, outcome=outcome, no_shows=no_shows)
+            event_id = self._event(now, "no_show", ticket, window_number, outcome=outcome, no_shows=no_shows,
+                                   clerk=window["clerk"] or "")  # for statistics; displays never see it
             return {**self.ticket_json(ticket, now), "outcome": outcome, "event_id": event_id}
 
     def _requeue_key(self, ticket: sqlite3.Row, now: datetime) -> float:

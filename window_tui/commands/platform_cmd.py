@@ -34,6 +34,33 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_stats(args: argparse.Namespace) -> int:
+    """`stats export`: the hall's figures for a range of days, with a progress bar."""
+    from datetime import date
+
+    from rich.progress import Progress
+
+    from window_tui.central.db import connect
+    from window_tui.central.export import build_sheets, write_csv, write_xlsx
+
+    first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)  # checked by the parser
+    if last < first:
+        print(f"结束日期 {last} 早于起始日期 {first}", file=sys.stderr)
+        return 2
+    if not args.out.parent.is_dir():
+        print(f"输出目录不存在：{args.out.parent}", file=sys.stderr)
+        return 2
+    connection = connect(args.db or default_db())
+    with Progress(transient=True) as progress:
+        task = progress.add_task("统计中", total=(last - first).days + 1)
+        sheets = build_sheets(connection, first, last,
+                              progress=lambda done, _total: progress.update(task, completed=done))
+    writer = write_xlsx if args.format == "xlsx" else write_csv
+    for path in writer(sheets, args.out):
+        print(f"已导出 {path}")
+    return 0
+
+
 def run_admin(args: argparse.Namespace) -> int:
     from datetime import datetime
 

@@ -1,0 +1,152 @@
+"""The figures a 政务服务管理局 asks a hall for, over a range of days: per window and
+per clerk (tickets, cases by outcome, waits, handling times, no-shows, ratings) and per
+bundle (cases, 一次办成 share, promised days). Column names are Chinese; the rows are
+plain values so the same tables go to CSV and to Excel."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from window_tui.central.intake import RATING_LEVELS
+from window_tui.central.stats import percentile
+
+PEOPLE_COLUMNS = ("叫号办结数", "过号数", "受理件数", "一次性告知件数", "不予受理件数", "平均等候（分钟）",
+                  "P95等候（分钟）", "平均办理（分钟）", "P95办理（分钟）", "评价数", *RATING_LEVELS)
+BUNDLE_COLUMNS = ("一件事", "名称", "申请件数", "受理件数", "一次办成件数", "一次办成占比", "补正后受理件数",
+                  "待补正件数", "不予受理件数", "平均承诺办结（自然日）")
+
+
+@dataclass
+class Tally:
+    served: int = 0
+    no_shows: int = 0
+    cases: dict[str, int] = field(default_factory=lambda: {"accepted": 0, "notice": 0, "rejected": 0})
+    waits: list[float] = field(default_factory=list)
+    handles: list[float] = field(default_factory=list)
+    ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATING_LEVELS, 0))
+
+    def row(self) -> list[Any]:
+        def minutes(values: list[float], p95: bool = False) -> float:
+            if not values:
+                return 0.0
+            return round((percentile(values, 0.95) if p95 else sum(values) / len(values)) / 60, 1)
+
+        return [self.served, self.no_shows, self.cases["accepted"], self.cases["notice"], self.cases["rejected"],
+                minutes(self.waits), minutes(self.waits, True), minutes(self.handles), minutes(self.handles, True),
+                sum(self.ratings.values()), *self.ratings.values()]
+
+
+@dataclass
+class Sheet:
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def build_sheets(connection: sqlite3.Connection, first: date, last: date,
+                 progress: Callable[[int, int], None] | None = None) -> list[Sheet]:
+    """The export's tables for the days first..last (inclusive), a day at a time."""
+    windows: dict[int, Tally] = {}
+    clerks: dict[str, Tally] = {}
+    names = {r["number"]: r["name"] for r in connection.execute("SELECT number, name FROM clerks")}
+    bundles: dict[str, dict[str, Any]] = {}
+    days = (last - first).days + 1
+    for index in range(days):
+        day = (first + timedelta(days=index)).isoformat()
+        for t in connection.execute("SELECT * FROM tickets WHERE day = ? AND status = 'done'", (day,)):
+            for tally in (windows.setdefault(t["window"], Tally()), clerks.setdefault(t["clerk"] or "", Tally())):
+                tally.served += 1
+                wait = _seconds(t["issued_at"], t["called_at"])
+                handle = _seconds(t["started_at"] or t["called_at"], t["finished_at"])
+                if wait is not None:
+                    tally.waits.append(wait)
+                if handle is not None:
+                    tally.handles.append(handle)
+        for e in connection.execute("SELECT window, payload FROM events WHERE day = ? AND kind = 'no_show'", (day,)):
+            windows.setdefault(e["window"], Tally()).no_shows += 1
+            clerks.setdefault(json.loads(e["payload"]).get("clerk", ""), Tally()).no_shows += 1
+        for c in connection.execute("SELECT * FROM cases WHERE substr(COALESCE(NULLIF(accepted_at, ''), received_at),"
+                                    " 1, 10) = ?", (day,)):
+            body = json.loads(c["body"])
+            status = c["status"] if c["status"] != "superseded" else "notice"
+            for tally in (windows.setdefault(c["window"], Tally()), clerks.setdefault(c["clerk"], Tally())):
+                tally.cases[status] += 1
+            bundle = bundles.setdefault(c["bundle"], {"name": c["bundle_name"], "accepted": 0, "first_visit": 0,
+                                                      "after_notice": 0, "notice": 0, "rejected": 0, "promised": []})
+            if c["status"] == "accepted":
+                bundle["accepted"] += 1
+                bundle["after_notice" if body.get("supersedes") else "first_visit"] += 1
+                promised = _seconds(c["accepted_at"][:10] + "T00:00:00", c["promised_date"] + "T00:00:00")
+                if promised is not None:
+                    bundle["promised"].append(promised / 86400)
+            elif c["status"] == "notice":
+                bundle["notice"] += 1  # still waiting for the missing materials
+            elif c["status"] == "rejected":
+                bundle["rejected"] += 1
+        for r in connection.execute("SELECT r.window, r.level, c.clerk FROM ratings r LEFT JOIN cases c"
+                                    " ON c.case_number = r.case_number WHERE substr(r.rated_at, 1, 10) = ?", (day,)):
+            windows.setdefault(r["window"], Tally()).ratings[r["level"]] += 1
+            clerks.setdefault(r["clerk"] or "", Tally()).ratings[r["level"]] += 1
+        if progress is not None:
+            progress(index + 1, days)
+    period = f"{first.isoformat()}至{last.isoformat()}"
+    by_window = Sheet("按窗口", ["统计期间", "窗口", *PEOPLE_COLUMNS],
+                      [[period, number, *tally.row()] for number, tally in sorted(windows.items(), key=lambda i: i[0] or 0)])
+    by_clerk = Sheet("按人员", ["统计期间", "工号", "姓名", *PEOPLE_COLUMNS],
+                     [[period, number or "（未登录）", names.get(number, ""), *tally.row()]
+                      for number, tally in sorted(clerks.items())])
+    bundle_rows = []
+    for code, b in sorted(bundles.items()):
+        applications = b["accepted"] + b["notice"] + b["rejected"]  # a completed notice counts once, as accepted
+        share = round(b["first_visit"] / applications, 4) if applications else 0.0
+        promised = round(sum(b["promised"]) / len(b["promised"]), 1) if b["promised"] else 0.0
+        bundle_rows.append([code, b["name"], applications, b["accepted"], b["first_visit"], share, b["after_notice"],
+                            b["notice"], b["rejected"], promised])
+    by_bundle = Sheet("按一件事", ["统计期间", *BUNDLE_COLUMNS], [[period, *row] for row in bundle_rows])
+    return [by_window, by_clerk, by_bundle]
+
+
+def write_csv(sheets: list[Sheet], out: Path) -> list[Path]:
+    """One CSV per table (UTF-8 with BOM, so Excel opens the Chinese right): OUT-按窗口.csv …"""
+    paths = []
+    for sheet in sheets:
+        path = out.with_name(f"{out.stem}-{sheet.title}.csv")
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(sheet.headers)
+            writer.writerows(sheet.rows)
+        paths.append(path)
+    return paths
+
+
+def write_xlsx(sheets: list[Sheet], out: Path) -> list[Path]:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        page = book.create_sheet(sheet.title)
+        page.append(sheet.headers)
+        for cell in page[1]:
+            cell.font = Font(bold=True)
+        for row in sheet.rows:
+            page.append(row)
+        page.freeze_panes = "A2"
+        for column, header in zip(page.columns, sheet.headers, strict=False):
+            page.column_dimensions[column[0].column_letter].width = max(10, len(header) * 2 + 2)
+    book.save(out)
+    return [out]
