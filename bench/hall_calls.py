@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from typing import Any
 
 # A comprehensive window's 一件事 intake takes minutes, not seconds: a 5-minute median
 # (a brisk pace for bundled matters) with a 40-second floor (a no-show, a quick hand-in).
@@ -40,3 +42,21 @@ def latencies(schedule: list[tuple[float, str, int]], heard: list[tuple[float, l
         for ticket, _ in calls:
             out[ticket] = (start - started) * speedup - called[ticket]
     return out
+
+
+def announce_compressed(voice: Any, schedule: list[tuple[float, str, int]], speedup: float) -> tuple[dict[str, float], int]:
+    """The real Announcer (merging included) fed `schedule` in compressed time: each call
+    arrives at its time / speedup, each sound plays for its length / speedup. Returns the
+    delay (hall seconds) from each call to the start of its announcement, and how many
+    announcements were made."""
+    from window_tui.hall.voice import Announcer
+
+    announcer = Announcer(voice=voice, player=lambda sound: time.sleep(sound.seconds / speedup)).start()
+    started = time.monotonic()
+    for at, ticket, window in schedule:
+        delay = started + at / speedup - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        announcer.announce_call(ticket, window)
+    announcer.stop()
+    return latencies(schedule, announcer.heard, started, speedup), len(announcer.heard)

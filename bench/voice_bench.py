@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 from bench.common import bar_chart, console, median, pct, save
-from bench.hall_calls import clerk_pace_schedule, latencies
+from bench.hall_calls import announce_compressed, clerk_pace_schedule
 from window_tui.hall.speech import EspeakVoice, VoicePack, call_words, make_pack_from_espeak
-from window_tui.hall.voice import Announcer
 
 SCENARIOS = {  # name: (windows, median service s, opening s)
     "常态": (30, 300.0, 300.0),  # 30 windows, 5-minute median service, opening over 5 minutes
@@ -28,16 +26,9 @@ def run_once(voice: VoicePack, windows: int, median_service: float, opening: flo
              speedup: float) -> dict[str, float]:
     schedule = clerk_pace_schedule(windows=windows, minutes=minutes, median_service=median_service,
                                    opening=opening)
-    announcer = Announcer(voice=voice, player=lambda sound: time.sleep(sound.seconds / speedup)).start()
-    started = time.monotonic()
-    for at, ticket, window in schedule:
-        delay = started + at / speedup - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        announcer.announce_call(ticket, window)
-    announcer.stop()
-    delays = list(latencies(schedule, announcer.heard, started, speedup).values())
-    return {"calls": len(schedule), "spoken": len(delays), "announcements": len(announcer.heard),
+    by_ticket, announcements = announce_compressed(voice, schedule, speedup)
+    delays = list(by_ticket.values())
+    return {"calls": len(schedule), "spoken": len(delays), "announcements": announcements,
             "p50": median(delays), "p95": pct(delays, 0.95), "max": max(delays)}
 
 
