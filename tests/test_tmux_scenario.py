@@ -251,3 +251,52 @@ def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
             tmux.keys("C-q")
         finally:
             tmux.kill()
+
+
+def test_scanner_typing_lands_in_the_field_of_its_kind(tmp_path: Path) -> None:
+    """An ID-card reader types the applicant's number (keys a few ms apart, then Enter) while the
+    cursor is in the newborn's name: the number goes to the applicant's ID field (the first key
+    field of its kind) and brings the shared data; the same number typed at a person's pace
+    stays where it was typed."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    mother = generate_registry(seed=20240101, persons=PERSONS, as_of=today).samples["newborn"][0]
+    with ServeProcess(tmp_path / "central.db", persons=PERSONS) as server, FakePrinter("online") as printer:
+        server.post("/tickets", {"service": "A"}, token="demo-kiosk-token")
+        tmux = counter_in_tmux("scan", tmp_path, server, printer)
+        try:
+            tmux.log_in()
+            tmux.keys("n")
+            tmux.wait_for("A001")
+            tmux.keys("i")
+            tmux.wait_for("选择“一件事”")
+            tmux.keys("xse", literal=True)
+            tmux.keys("Enter")
+            tmux.wait_for("受理：新生儿出生")
+
+            def focus(label: str) -> None:
+                for _ in range(30):
+                    if tmux.focus_label() == label:
+                        return
+                    tmux.keys("Tab")
+                raise AssertionError(f"{label} never focused:\n{tmux.screen()}")
+
+            def row(label: str) -> str:
+                return next(line for line in tmux.screen().splitlines() if line.strip().startswith(label))
+
+            focus("新生儿姓名")
+            subprocess.run(["tmux", "send-keys", "-t", tmux.name, "-l", mother], check=True)  # one burst
+            subprocess.run(["tmux", "send-keys", "-t", tmux.name, "Enter"], check=True)
+            deadline = time.monotonic() + 15
+            while mother not in row("申请人身份证号码") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert mother in row("申请人身份证号码") and mother not in row("新生儿姓名")
+            tmux.wait_for("🔒")  # the shared data it brought
+
+            focus("新生儿姓名")
+            tmux.type_slowly(mother, interval=0.15)  # a person typing: it stays where it is typed
+            tmux.keys("Enter")
+            time.sleep(1.0)
+            assert mother in row("新生儿姓名") and "只能包含汉字" in row("新生儿姓名")
+            tmux.keys("C-q")
+        finally:
+            tmux.kill()

@@ -4,6 +4,7 @@ materials checklist, submitted into the outbox."""
 from __future__ import annotations
 
 from datetime import datetime
+from time import monotonic as monotonic_time
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
@@ -27,6 +28,7 @@ from window_tui.domain.forms import FormField, MergedForm
 from window_tui.domain.materials import evaluate_materials
 from window_tui.domain.prefill import FieldValue, FormData, LockedFieldError, ValueState
 from window_tui.domain.refusal import RefusalError
+from window_tui.domain.scan import BurstWatch, classify
 from window_tui.ui.dialogs import OverrideDialog
 from window_tui.ui.supervision import SupervisedScreen
 from window_tui.ui.widgets import CounterFooter
@@ -39,6 +41,27 @@ STATE_STYLES = {
     ValueState.UNVERIFIED: "source-unverified", ValueState.MISMATCH: "source-error",
     ValueState.OVERRIDDEN: "source-override", ValueState.MANUAL: "source-manual",
 }
+
+
+class FieldInput(Input):
+    """A form field's input that notices a scanner typing into it (see domain.scan): at
+    Enter, `last_scan` holds the burst's text when the keys came at a scanner's pace."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.burst = BurstWatch()
+        self.last_scan: str | None = None
+        self._handled_at = -1.0
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            self.burst.key(event.character, event.time, self.value)
+            self._handled_at = monotonic_time()
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        self.last_scan = self.burst.scanned(self.burst.last_at + (monotonic_time() - self._handled_at))
+        await super().action_submit()
 
 
 class FieldRow(Horizontal):
@@ -58,7 +81,7 @@ class FieldRow(Horizontal):
         elif definition.type == "choice":
             yield Select([(o, o) for o in definition.options], prompt="请选择", id=self.input_id, classes="field-input")
         else:
-            yield Input(id=self.input_id, classes="field-input")
+            yield FieldInput(id=self.input_id, classes="field-input")
         yield Static("", classes="field-source")
 
     @property
@@ -286,6 +309,44 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
     def next_empty(self, event: Input.Submitted) -> None:
         """Enter jumps to the next field the clerk still has to fill, from where the clerk is."""
         row = self._row_for(event.input.id)
+        scanned = getattr(event.input, "last_scan", None)
+        if scanned and isinstance(event.input, FieldInput) and self.route_scan(row, event.input, scanned):
+            return
+        self._enter_from(row)
+
+    SCAN_WORDS = {"id": "身份证号码", "uscc": "统一社会信用代码"}
+
+    def route_scan(self, row: FieldRow | None, typed_into: FieldInput, text: str) -> bool:
+        """A scan lands in the field of its kind, never as text where the focus happened to be.
+        True when it was handled here (moved, or refused with a message)."""
+        found = classify(text)
+        if found.kind == "unknown":
+            return False  # fast typing, or a code we do not know: left as typed
+        kind = found.details.get("holder_kind", found.kind)
+        if row is not None and row.form_field.definition.type == kind:
+            return False  # already in a field of its kind
+        typed_into.value = typed_into.burst.value_before  # take the scan back out of the wrong field
+        self._entered(typed_into.id, typed_into.value)
+        if found.kind == "receipt":
+            self.notify(f"扫描到受理回执二维码（案件 {found.value}），不是本表的内容，未填入", severity="warning")
+            return True
+        candidates = [f for f in self.form.intake_fields if f.definition.type == kind
+                      and f.definition.origin != "issued"]
+        candidates.sort(key=lambda f: (not f.definition.is_key, bool(self.data.value(f.id).value)))
+        if not candidates:
+            self.notify(f"扫描到{self.SCAN_WORDS[kind]}，但本表没有这一项，未填入", severity="warning")
+            return True
+        target = candidates[0]
+        target_input = self.query_one(f"#input-{target.id.replace('.', '-')}", Input)
+        target_input.value = found.value
+        self._entered(target_input.id, found.value)
+        target_input.focus()
+        what = f"电子证照（{found.details.get('type') or '证照'}）持证人的" if found.kind == "elicence" else ""
+        self.notify(f"已将扫描的{what}{self.SCAN_WORDS[kind]}填入“{target.definition.label}”")
+        self._enter_from(self._row_for(target_input.id))
+        return True
+
+    def _enter_from(self, row: FieldRow | None) -> None:
         if row is not None and row.form_field.definition.is_key and self.data.lookups_needed():
             self._pending_enter = row.form_field.id  # after the lookups: the next field they left empty
             self.query_one("#focus-line", Static).update("正在查询共享数据，完成后跳到下一个待填字段……")
