@@ -73,5 +73,16 @@ class CuttableProxy:
         self._loop.call_soon_threadsafe(abort_all)
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
+        """Stop serving, end every open pipe (so none is left to be torn down after the loop
+        is gone) and stop the loop."""
+
+        async def shut() -> None:
+            self._server.close()
+            tasks = [t for t in asyncio.all_tasks(self._loop) if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
