@@ -18,7 +18,7 @@ import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -79,11 +79,11 @@ class TvRelay:
             if kind == "call":
                 self.calls.append(item)
             elif self.feed.state.online:
-                if not self.connected_once or not self.calls:
-                    known = {call.event_id for call in self.calls}
-                    for call in sorted(self.feed.state.recent, key=lambda c: c.event_id):
-                        if call.event_id not in known and (not self.calls or call.event_id > self.calls[-1].event_id):
-                            self.calls.append(call)
+                # A first paint (this relay just started) brings recent calls a resuming page
+                # may not have seen: keep the ones newer than any call already kept.
+                newest = self.calls[-1].event_id if self.calls else 0
+                self.calls.extend(sorted((c for c in self.feed.state.recent if c.event_id > newest),
+                                         key=lambda c: c.event_id))
                 self.connected_once = True
             self.hub.notify()
 
@@ -153,9 +153,8 @@ class TvRelay:
 
 
 def _call_json(call: Call) -> dict[str, Any]:
-    data = asdict(call)
-    return {"id": data["event_id"], "ticket": data["ticket"], "window": data["window"], "kind": data["kind"],
-            "service": data["service"], "service_name": data["service_name"]}
+    return {"id": call.event_id, "ticket": call.ticket, "window": call.window, "kind": call.kind,
+            "service": call.service, "service_name": call.service_name}
 
 
 def _sse(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
@@ -199,6 +198,7 @@ def create_tv_app(relay: TvRelay) -> Starlette:
         return JSONResponse({"online": relay.feed.state.online, "problem": relay.feed.state.problem,
                              "last_event_id": relay.feed.state.last_event_id})
 
+    @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(relay.run(), name="tv-relay-feed")
         yield
@@ -206,10 +206,4 @@ def create_tv_app(relay: TvRelay) -> Starlette:
 
     routes = [Route(path, static) for path in PAGE_FILES]
     routes += [Route("/events", events), Route("/voice.wav", voice), Route("/health", health)]
-    return Starlette(routes=routes, lifespan=_as_context(lifespan))
-
-
-def _as_context(factory):  # noqa: ANN001, ANN202 (Starlette wants an async context manager)
-    from contextlib import asynccontextmanager
-
-    return asynccontextmanager(factory)
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -309,8 +309,8 @@ class IntakeScreen(SupervisedScreen, Screen[dict[str, Any] | None]):
     def next_empty(self, event: Input.Submitted) -> None:
         """Enter jumps to the next field the clerk still has to fill, from where the clerk is."""
         row = self._row_for(event.input.id)
-        scanned = getattr(event.input, "last_scan", None)
-        if scanned and isinstance(event.input, FieldInput) and self.route_scan(row, event.input, scanned):
+        if isinstance(event.input, FieldInput) and event.input.last_scan \
+                and self.route_scan(row, event.input, event.input.last_scan):
             return
         self._enter_from(row)
 
