@@ -77,16 +77,29 @@ class PlatformClient:
     shift's current token, logs in when there is none yet (after an offline login) and
     logs in again once on a 401; without it, `token` is used as it is (devices)."""
 
-    base_url: str
+    base_url: str  # one platform address, or several separated by commas (processes or hosts)
     token: str = ""
     timeout: float = 5.0
     auth: ShiftLogin | None = None
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
+    _active: int = field(default=0, repr=False)
+
+    @property
+    def urls(self) -> list[str]:
+        return server_urls(self.base_url)
+
+    @property
+    def active_url(self) -> str:
+        """The platform address requests go to now; the next one after a connection fails."""
+        urls = self.urls
+        return urls[self._active % len(urls)]
+
+    def _fail_over(self) -> None:
+        self._active = (self._active + 1) % len(self.urls)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                base_url=self.base_url.rstrip("/"),
                 timeout=httpx.Timeout(self.timeout, connect=2.0),
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             )
@@ -109,13 +122,24 @@ class PlatformClient:
         return self.auth.token or await self.auth.obtain(self, "")
 
     async def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
+        """A request that could not connect goes to the next platform address at once (it never
+        reached a platform); one that failed after it was sent is not repeated (a call-next may
+        have happened), but the next request goes to the next address."""
         headers = self._headers(kwargs.pop("headers", None), token)
-        try:
-            return await self._http().request(method, API + path, headers=headers, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise PlatformUnavailable("连接中心平台超时") from exc
-        except httpx.TransportError as exc:
-            raise PlatformUnavailable(f"无法连接中心平台：{_transport_words(exc)}") from exc
+        for attempt in range(len(self.urls)):
+            try:
+                return await self._http().request(method, self.active_url + API + path, headers=headers, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                self._fail_over()
+                if attempt == len(self.urls) - 1:
+                    raise PlatformUnavailable(f"无法连接中心平台：{_transport_words(exc)}") from exc
+            except httpx.TimeoutException as exc:
+                self._fail_over()
+                raise PlatformUnavailable("连接中心平台超时") from exc
+            except httpx.TransportError as exc:
+                self._fail_over()
+                raise PlatformUnavailable(f"无法连接中心平台：{_transport_words(exc)}") from exc
+        raise PlatformUnavailable("没有可用的中心平台地址")
 
     async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
                       headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
@@ -234,7 +258,7 @@ class PlatformClient:
         headers = self._headers({"Last-Event-ID": str(last_event_id), "Accept": "text/event-stream"}, token)
         timeout = httpx.Timeout(read_timeout, connect=2.0)
         try:
-            async with self._http().stream("GET", API + "/events/stream", headers=headers,
+            async with self._http().stream("GET", self.active_url + API + "/events/stream", headers=headers,
                                            timeout=timeout) as response:
                 if response.status_code != 200:
                     await response.aread()
@@ -261,9 +285,19 @@ class PlatformClient:
                     elif line.startswith("data:"):
                         data.append(line[5:].strip())
         except httpx.TimeoutException as exc:
+            self._fail_over()  # the follower reconnects, resuming by Last-Event-ID, to the next address
             raise PlatformUnavailable("事件流超时") from exc
         except httpx.TransportError as exc:
+            self._fail_over()
             raise PlatformUnavailable(f"事件流中断：{_transport_words(exc)}") from exc
+
+
+def server_urls(text: str) -> list[str]:
+    """`http://a:8700, http://b:8700` → both addresses, without trailing slashes."""
+    urls = [u.strip().rstrip("/") for u in text.split(",") if u.strip()]
+    if not urls:
+        raise ValueError("中心平台地址为空")
+    return urls
 
 
 def _transport_words(exc: httpx.TransportError) -> str:

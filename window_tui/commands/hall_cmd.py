@@ -90,7 +90,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from printers.connections import PrinterUrlError
     from printers.profiles import ProfileError
     from printers.service import PrintService
-    from window_tui.client import PlatformClient
+    from window_tui.client import PlatformClient, server_urls
     from window_tui.config import data_dir, load_config_or_exit
     from window_tui.ui.kiosk import KioskApp
 
@@ -102,7 +102,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     try:
         printer = PrintService.from_config(
             args.printer or config.printer.ticket, config.printer.ticket_profile, role="ticket",
-            hall=config.hall_info(queue_url=args.server.rstrip("/") + "/q/"),
+            hall=config.hall_info(queue_url=server_urls(args.server)[0] + "/q/"),
             connect_timeout=config.printer.connect_timeout, write_timeout=config.printer.write_timeout)
     except (PrinterUrlError, ProfileError) as exc:
         print(str(exc), file=sys.stderr)
