@@ -1,8 +1,11 @@
 """Central platform: queue operations per second (issue, call, finish) and the
 call-to-display latency with 30 windows calling and 3 displays following the
-event stream, against `window-tui serve` in its own process on loopback.
+event stream, against `window-tui serve` in its own process on loopback — on
+SQLite (one process, the embedded default) and on PostgreSQL with 1, 2 and 4
+processes, in the same run, so the figures compare side by side.
 
-    .venv/bin/python -m bench.queue_bench
+    .venv/bin/python -m bench.queue_bench            # all four
+    .venv/bin/python -m bench.queue_bench sqlite     # only SQLite (no PostgreSQL needed)
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.progress import Progress
 
@@ -153,25 +158,57 @@ def latency_phase(server: ServeProcess, tokens: dict[int, str], progress: Progre
     return latencies
 
 
+def measure(server: ServeProcess, progress: Progress) -> dict[str, Any]:
+    tokens = {w: server.login(w) for w in range(1, WINDOWS + 1)}
+    issue_rates, call_rates = [], []
+    for _ in range(ROUNDS):  # a noisy 2-core machine: report the median of several rounds
+        issue_rates.append(issue_phase(server, progress))
+        call_rates.append(call_phase(server, tokens, progress))
+    latencies = latency_phase(server, tokens, progress)
+    return {"issue_per_s": median(issue_rates), "call_finish_per_s": median(call_rates),
+            "issue_rounds": issue_rates, "call_rounds": call_rates, "latency_p50_ms": median(latencies),
+            "latency_p95_ms": pct(latencies, 0.95), "latency_samples": len(latencies)}
+
+
+CONFIGS = [("SQLite", 1), ("PostgreSQL", 1), ("PostgreSQL", 2), ("PostgreSQL", 4)]
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp, ServeProcess(Path(tmp) / "central.db", windows=WINDOWS,
-                                                                           persons=300) as server:
-        tokens = {w: server.login(w) for w in range(1, WINDOWS + 1)}
-        issue_rates, call_rates = [], []
-        with Progress(console=console, transient=True) as progress:
-            for _ in range(ROUNDS):  # a noisy 2-core machine: report the median of several rounds
-                issue_rates.append(issue_phase(server, progress))
-                call_rates.append(call_phase(server, tokens, progress))
-            latencies = latency_phase(server, tokens, progress)
-        issue_rate, call_rate = median(issue_rates), median(call_rates)
-    results = {"issue_per_s": issue_rate, "call_finish_per_s": call_rate, "issue_rounds": issue_rates,
-               "call_rounds": call_rates, "latency_p50_ms": median(latencies),
-               "latency_p95_ms": pct(latencies, 0.95), "latency_samples": len(latencies), "windows": WINDOWS,
-               "displays": DISPLAYS}
-    console.print(f"取号 {issue_rate:,.0f} 次/秒；叫号+办结 {call_rate:,.0f} 次/秒（{WINDOWS} 个窗口并发）")
-    console.print(f"叫号到显示屏：p50 {results['latency_p50_ms']:.1f} ms，p95 {results['latency_p95_ms']:.1f} ms"
-                  f"（{DISPLAYS} 块显示屏，{len(latencies)} 个样本）")
-    bar_chart("队列操作吞吐（越高越好）", [("取号", issue_rate), ("叫号+办结", call_rate), ("目标", 1000.0)], "次/秒")
+    only_sqlite = sys.argv[1:] == ["sqlite"]
+    pg_base = ""
+    if not only_sqlite:
+        from tests.pg_server import find_server
+
+        pg_base = find_server()
+    results: dict[str, Any] = {"windows": WINDOWS, "displays": DISPLAYS, "rounds": ROUNDS, "configs": {}}
+    with Progress(console=console, transient=True) as progress:
+        for database, processes in CONFIGS[:1] if only_sqlite else CONFIGS:
+            name = f"{database} ×{processes}"
+            progress.console.print(f"[bold]{name}[/]")
+            with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+                schema = None
+                if database == "SQLite":
+                    db: Path | str = Path(tmp) / "central.db"
+                else:
+                    from tests.pg_server import Schema
+
+                    schema = Schema(pg_base)
+                    db = schema.url
+                try:
+                    with ServeProcess(db, windows=WINDOWS, persons=300, workers=processes,
+                                      workdir=Path(tmp)) as server:
+                        results["configs"][name] = measure(server, progress)
+                finally:
+                    if schema is not None:
+                        schema.drop()
+    configs = results["configs"]
+    base = configs["SQLite ×1"]["call_finish_per_s"]
+    for name, r in configs.items():
+        console.print(f"{name:<14} 取号 {r['issue_per_s']:>6,.0f}/s  叫号+办结 {r['call_finish_per_s']:>6,.0f}/s"
+                      f"（×{r['call_finish_per_s'] / base:.2f}）  叫号→显示屏 p95 {r['latency_p95_ms']:.1f} ms")
+    bar_chart("叫号+办结（次/秒，30 个窗口并发，越高越好）",
+              [(name, r["call_finish_per_s"]) for name, r in configs.items()], "次/秒")
+    bar_chart("取号（次/秒）", [(name, r["issue_per_s"]) for name, r in configs.items()], "次/秒")
     save("queue", results)
 
 

@@ -22,9 +22,11 @@ def registry() -> Registry:
 
 # --- the real central platform on loopback ------------------------------------------------
 
+import os  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import httpx  # noqa: E402
@@ -41,9 +43,11 @@ START = datetime(2026, 11, 20, 9, 0, tzinfo=HALL_TZ)
 class Hall:
     """A seeded platform served over HTTP on loopback, with helpers for tests."""
 
-    def __init__(self, server: EmbeddedServer, platform: Platform, samples: dict[str, list[str]]) -> None:
+    def __init__(self, server: EmbeddedServer, platform: Platform, samples: dict[str, list[str]],
+                 db: str = "") -> None:
         self.server, self.platform, self.samples = server, platform, samples
         self.url = server.url
+        self.db = db  # the SQLite file or the PostgreSQL URL, for commands like `admin --db`
 
     @property
     def clock(self) -> FixedClock:
@@ -78,21 +82,84 @@ class Hall:
         return self.client(DEMO_DISPLAY_TOKEN)
 
 
+# --- the platform's database: SQLite, and PostgreSQL for the modules that ask for both ---------
+
+PG_UNAVAILABLE: list[str] = []
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test module with `BOTH_DATABASES = True` runs each platform test on SQLite and on
+    PostgreSQL; every other test runs on SQLite, the embedded default."""
+    if "database" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_DATABASES", False):
+        metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    from tests.pg_server import NoServer, find_server
+
+    try:
+        return find_server()
+    except NoServer as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        PG_UNAVAILABLE.append(str(exc))
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+
+
 @pytest.fixture
-def make_hall(tmp_path: Path) -> Iterator[Callable[..., Hall]]:
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A PostgreSQL URL that reaches a schema of this test's own."""
+    from tests.pg_server import Schema
+
+    schema = Schema(pg_server)
+    yield schema.url
+    schema.drop()
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[int], str]:
+    """Where the n-th platform of a test keeps its data: a SQLite file, or a fresh schema."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return lambda n: str(tmp_path / f"central-{n}.db")
+    base = request.getfixturevalue("pg_server")
+    from tests.pg_server import Schema
+
+    schemas: list[Schema] = []
+
+    def make(_: int) -> str:
+        schemas.append(Schema(base))
+        return schemas[-1].url
+
+    request.addfinalizer(lambda: [s.drop() for s in schemas])
+    return make
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if PG_UNAVAILABLE:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {PG_UNAVAILABLE[0]}", yellow=True)
+
+
+@pytest.fixture
+def make_hall(database: Callable[[int], str]) -> Iterator[Callable[..., Hall]]:
     started: list[EmbeddedServer] = []
+    platforms: list[Platform] = []
 
     def make(windows: int = 8, persons: int = 1500, clock: FixedClock | None = None) -> Hall:
         clock = clock or FixedClock(at=START)
-        platform = open_platform(tmp_path / f"central-{len(started)}.db", clock=clock)
+        db = database(len(started))
+        platform = open_platform(db, clock=clock)
+        platforms.append(platform)
         info = seed_demo(platform.connection, clock.now(), persons=persons, windows=windows)
         server = EmbeddedServer(platform).start()
         started.append(server)
-        return Hall(server, platform, info["samples"])  # type: ignore[arg-type]
+        return Hall(server, platform, info["samples"], db)  # type: ignore[arg-type]
 
     yield make
     for server in started:
         server.stop()
+    for platform in platforms:
+        platform.connection.close()
 
 
 @pytest.fixture

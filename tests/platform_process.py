@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -20,9 +21,11 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    def __init__(self, db: Path, *, windows: int = 8, persons: int = 1000, port: int = 0,
-                 env: dict[str, str] | None = None, workers: int = 1) -> None:
+    def __init__(self, db: Path | str, *, windows: int = 8, persons: int = 1000, port: int = 0,
+                 env: dict[str, str] | None = None, workers: int = 1, workdir: Path | None = None) -> None:
+        """`db`: a SQLite file or a PostgreSQL URL (then `workdir` holds the process's files)."""
         self.db, self.windows, self.persons, self.workers = db, windows, persons, workers
+        self.workdir = workdir or (db.parent if isinstance(db, Path) else Path(tempfile.mkdtemp()))
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.env = env or {}
@@ -37,7 +40,7 @@ class ServeProcess:
                 "--windows", str(self.windows), "--persons", str(self.persons), "--workers", str(self.workers)]
         if seed:
             args.append("--seed-demo")
-        env = {**os.environ, "WINDOW_TUI_CONFIG": str(self.db.parent / "no-config.toml"), **self.env}
+        env = {**os.environ, "WINDOW_TUI_CONFIG": str(self.workdir / "no-config.toml"), **self.env}
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -15,6 +15,8 @@ from tests.conftest import Hall
 from window_tui.central.auth import add_clerk, add_device, revoke_device
 from window_tui.central.db import transaction
 
+BOTH_DATABASES = True  # each platform test runs on SQLite and on PostgreSQL
+
 CALLERS = ("anon", "garbage", "display", "kiosk", "rater5", "clerk5", "clerk6", "supervisor", "admin")
 AUTHED = set(CALLERS) - {"anon", "garbage"}
 PUBLIC = set(CALLERS)
@@ -269,8 +271,7 @@ def test_wrong_passwords_lock_the_clerk_until_an_admin_unlocks(hall: Hall, tmp_p
         locked = c.post("/auth/login", json={"clerk": "1003", "password": "demo1003"})
         assert locked.status_code in (423, 429)  # the right password does not get through a lock
     hall.server.stop()
-    db = next(Path(hall.platform.connection.execute("PRAGMA database_list").fetchone()[2]).parent.glob("central-*.db"))
-    out = subprocess.run([sys.executable, "-m", "window_tui.cli", "admin", "--db", str(db), "unlock", "1003"],
+    out = subprocess.run([sys.executable, "-m", "window_tui.cli", "admin", "--db", hall.db, "unlock", "1003"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "已解锁" in out.stdout
     hall.server.start()

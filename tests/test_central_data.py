@@ -15,6 +15,8 @@ from window_tui.domain.forms import merge_bundle
 from window_tui.domain.prefill import FormData
 from window_tui.domain.workdays import WorkCalendar
 
+BOTH_DATABASES = True  # each platform test runs on SQLite and on PostgreSQL
+
 HALL_ZONE = ZoneInfo("Asia/Shanghai")
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from tests.conftest import Hall
 
+BOTH_DATABASES = True  # each platform test runs on SQLite and on PostgreSQL
+
 
 def issue(hall: Hall, service: str = "A", **extra: str) -> dict:
     with hall.kiosk() as k:

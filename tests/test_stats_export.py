@@ -12,6 +12,8 @@ from pathlib import Path
 from tests.casefactory import newborn_case
 from tests.conftest import Hall
 
+BOTH_DATABASES = True  # each platform test runs on SQLite and on PostgreSQL
+
 
 def simulate_day(hall: Hall) -> dict[str, object]:
     rng = random.Random(20261120)
@@ -74,9 +76,8 @@ def test_a_simulated_day_exports_the_counts_the_test_made(make_hall, tmp_path: P
     hall: Hall = make_hall(windows=6)
     truth = simulate_day(hall)
     assert sum(truth["no_shows"].values()) > 0 and len(truth["served"]) >= 4  # type: ignore[attr-defined,arg-type]
-    db = tmp_path / "central-0.db"
     out = tmp_path / "report.xlsx"
-    assert main(["stats", "export", "--db", str(db), "--from", "2026-11-20", "--to", "2026-11-20",
+    assert main(["stats", "export", "--db", hall.db, "--from", "2026-11-20", "--to", "2026-11-20",
                  "--format", "xlsx", "--out", str(out)]) == 0
     assert "已导出" in capsys.readouterr().out
     book = load_workbook(out, read_only=True)
@@ -101,7 +102,7 @@ def test_a_simulated_day_exports_the_counts_the_test_made(make_hall, tmp_path: P
     bundle = table("按一件事")[0]
     assert (bundle["一件事"], bundle["申请件数"], bundle["一次办成件数"], bundle["一次办成占比"]) == ("newborn", 3, 3, 1.0)
 
-    assert main(["stats", "export", "--db", str(db), "--from", "2026-11-20", "--to", "2026-11-20",
+    assert main(["stats", "export", "--db", hall.db, "--from", "2026-11-20", "--to", "2026-11-20",
                  "--format", "csv", "--out", str(tmp_path / "report.csv")]) == 0
     with (tmp_path / "report-按窗口.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))

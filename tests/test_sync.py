@@ -16,6 +16,8 @@ from window_tui.domain.forms import merge_bundle
 from window_tui.domain.prefill import FormData, RegistryUnavailable, run_prefill
 from window_tui.domain.workdays import WorkCalendar
 
+BOTH_DATABASES = True  # each platform test runs on SQLite and on PostgreSQL
+
 
 def engine_for(hall: Hall, tmp_path: Path, window: int = 5) -> tuple[LocalStore, SyncEngine, PlatformClient]:
     store = LocalStore(tmp_path / "data", tmp_path / "store.key")

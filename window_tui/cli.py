@@ -108,9 +108,22 @@ def _register_catalog(sub: argparse._SubParsersAction) -> None:
     catalog.set_defaults(handler=_lazy("window_tui.commands.catalog_cmd", "run"))
 
 
+DB_HELP = ("数据库：SQLite 文件（默认在数据目录下 central.db），或 postgresql://用户@主机:端口/库"
+           "（密码请放在 PGPASSWORD 或 ~/.pgpass，不要写在命令行上）")
+
+
+def database_arg(text: str) -> Path | str:
+    """A SQLite file path, or a PostgreSQL URL kept as text."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    if "://" in text:
+        raise argparse.ArgumentTypeError(f"不支持的数据库地址：{text}（应为文件路径或 postgresql://…）")
+    return Path(text)
+
+
 def _register_platform(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="运行中心平台（HTTP API，SQLite）")
-    serve.add_argument("--db", type=Path, help="数据库文件（默认在数据目录下 central.db）")
+    serve = sub.add_parser("serve", help="运行中心平台（HTTP API；SQLite 文件或 PostgreSQL）")
+    serve.add_argument("--db", type=database_arg, help=DB_HELP)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=port_number, default=8700)
     serve.add_argument("--seed-demo", action="store_true", help="载入演示数据（业务、窗口、人员、共享数据）")
@@ -124,7 +137,7 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     stats_sub = stats.add_subparsers(dest="stats_command", required=True, metavar="操作",
                                      parser_class=ChineseArgumentParser)
     export = stats_sub.add_parser("export", help="导出按窗口、按人员、按一件事的统计（csv 或 xlsx）")
-    export.add_argument("--db", type=Path, help="数据库文件（默认在数据目录下 central.db）")
+    export.add_argument("--db", type=database_arg, help=DB_HELP)
     export.add_argument("--from", dest="first", type=iso_date, required=True, help="起始日期 YYYY-MM-DD")
     export.add_argument("--to", dest="last", type=iso_date, required=True, help="结束日期 YYYY-MM-DD（含）")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
@@ -132,7 +145,7 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     stats.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_stats"))
 
     admin = sub.add_parser("admin", help="管理业务、窗口、人员与设备令牌")
-    admin.add_argument("--db", type=Path, help="数据库文件")
+    admin.add_argument("--db", type=database_arg, help=DB_HELP)
     actions = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION",
                                    parser_class=ChineseArgumentParser)
     service = actions.add_parser("add-service", help="添加业务类别")
@@ -180,7 +193,7 @@ def _register_printing(sub: argparse._SubParsersAction) -> None:
 
 def _register_counter(sub: argparse._SubParsersAction) -> None:
     counter = sub.add_parser("counter", help="窗口终端（叫号与受理）")
-    counter.add_argument("--server", help="中心平台地址，如 http://10.1.2.3:8700")
+    counter.add_argument("--server", help="中心平台地址，如 http://10.1.2.3:8700；多个用逗号分隔，连不上时依次切换")
     counter.add_argument("--window", type=int, help="本窗口号")
     counter.add_argument("--printer", help="回执打印机地址，如 tcp://192.168.1.50:9100 或 preview")
     counter.add_argument("--data", type=Path, help="本机数据目录")
@@ -293,6 +306,9 @@ def failure_line(exc: BaseException) -> str:
         return f"无法访问 {exc.filename}：{exc.strerror or exc}"
     if isinstance(exc, sqlite3.OperationalError):
         return f"无法打开或读写数据库：{exc}"
+    if type(exc).__module__.startswith("psycopg"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"无法连接或读写 PostgreSQL 数据库：{first}"
     if isinstance(exc, EOFError):
         return "输入已关闭：该命令需要在终端中交互输入（如密码）"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

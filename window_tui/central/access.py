@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
 from window_tui.central.auth import AuthError, Principal
+from window_tui.central.dialect import Connection
 
 KINDS_BY_ROLE = {"clerk": ("case", "print", "audit"), "supervisor": ("case", "print", "audit"),
                  "admin": ("case", "print", "audit"), "rater": ("rating",)}
@@ -26,7 +26,7 @@ def check_kind(who: Principal, kind: str) -> None:
         raise AuthError(403, f"该令牌不能提交“{kind}”记录")
 
 
-def check_case_attribution(connection: sqlite3.Connection, who: Principal, body: dict[str, Any]) -> None:
+def check_case_attribution(connection: Connection, who: Principal, body: dict[str, Any]) -> None:
     if who.role == "admin":
         return
     window, clerk, number = body.get("window"), body.get("clerk"), str(body.get("case_number", ""))
@@ -42,7 +42,7 @@ def check_case_attribution(connection: sqlite3.Connection, who: Principal, body:
         raise AuthError(403, f"案件记录的受理人 {clerk} 与登录工号 {who.subject} 不符")
 
 
-def check_rating(connection: sqlite3.Connection, who: Principal, body: dict[str, Any], now: datetime,
+def check_rating(connection: Connection, who: Principal, body: dict[str, Any], now: datetime,
                  period: timedelta) -> None:
     if who.role != "rater":
         raise AuthError(403, "只有窗口评价器可以提交评价")
@@ -57,7 +57,7 @@ def check_rating(connection: sqlite3.Connection, who: Principal, body: dict[str,
                              f"{int(period.total_seconds() // 60)} 分钟内）")
 
 
-def open_case(connection: sqlite3.Connection, who: Principal, case_id: str, bundle: str, ticket: str,
+def open_case(connection: Connection, who: Principal, case_id: str, bundle: str, ticket: str,
               now: datetime) -> None:
     """The clerk starts an intake: the case id becomes the purpose of its lookups."""
     if who.window is None:
@@ -72,7 +72,7 @@ def open_case(connection: sqlite3.Connection, who: Principal, case_id: str, bund
         (case_id, who.window, who.subject, ticket, bundle, now.isoformat(timespec="seconds")))
 
 
-def check_lookup_purpose(connection: sqlite3.Connection, who: Principal, case_id: str) -> None:
+def check_lookup_purpose(connection: Connection, who: Principal, case_id: str) -> None:
     if who.role == "admin":
         return
     row = connection.execute("SELECT window FROM case_access WHERE case_id = ?", (case_id,)).fetchone()
@@ -82,7 +82,7 @@ def check_lookup_purpose(connection: sqlite3.Connection, who: Principal, case_id
         raise AuthError(403, "查询共享数据须说明所办案件：该案件未在本窗口开始受理")
 
 
-def check_case_reader(connection: sqlite3.Connection, who: Principal, case_id: str) -> None:
+def check_case_reader(connection: Connection, who: Principal, case_id: str) -> None:
     if who.role in ("admin", "supervisor"):
         return
     row = connection.execute("SELECT window FROM cases WHERE case_id = ?", (case_id,)).fetchone()

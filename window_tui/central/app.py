@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -37,8 +36,10 @@ from window_tui.central.auth import (
 from window_tui.central.auth import audit as auth_audit
 from window_tui.central.clock import Clock
 from window_tui.central.db import connect, transaction
+from window_tui.central.dialect import Connection, DatabaseError, is_postgres
 from window_tui.central.guards import BodyLimit, BodyTooLarge, RateLimiter
 from window_tui.central.hub import EventHub
+from window_tui.central.listener import FALLBACK_POLL, EventListener
 from window_tui.central.queue import Queue, QueueError
 from window_tui.central.schemas import (
     AuditRecordBody,
@@ -65,7 +66,7 @@ log = logging.getLogger("window_tui.central")
 
 @dataclass
 class Platform:
-    connection: sqlite3.Connection
+    connection: Connection
     clock: Clock = field(default_factory=Clock)
     catalog: Catalog = field(default_factory=default_catalog)
     calendar: WorkCalendar = field(default_factory=WorkCalendar.load)
@@ -83,6 +84,12 @@ class Platform:
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
+        self.listener: EventListener | None = None
+        if is_postgres(self.connection):
+            # Other processes and hosts write to the same database: streams are woken by
+            # LISTEN/NOTIFY and look at the table once a second in any case.
+            self.listener = EventListener(self.connection.url, self.hub)
+            self.poll_interval = self.poll_interval or FALLBACK_POLL
         self._catalog_json = json.dumps(catalog_document(self.catalog), ensure_ascii=False).encode("utf-8")
 
 
@@ -151,6 +158,13 @@ def create_app(platform: Platform) -> FastAPI:
             detail = HTTP_WORDS.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）")
         return fail(exc.status_code, detail)
 
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.error("database error: %s", exc)
+        return fail(503, "数据库暂时不可用，请稍后重试", 5)
+
+    for kind in DatabaseError:
+        app.add_exception_handler(kind, database_unavailable)
+
     @app.exception_handler(OverflowError)
     @app.exception_handler(UnicodeError)
     @app.exception_handler(RecursionError)
@@ -190,7 +204,9 @@ def create_app(platform: Platform) -> FastAPI:
     @app.get(f"{API}/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
-                "hall": platform.hall_name, "process": os.getpid()}
+                "hall": platform.hall_name, "process": os.getpid(),
+                "database": "postgresql" if platform.listener else "sqlite",
+                "events": platform.listener.state if platform.listener else "本进程"}
 
     @app.post(f"{API}/auth/login", responses=ERRORS)
     async def do_login(body: LoginBody, request: Request) -> dict[str, Any]:
@@ -534,7 +550,7 @@ def submit_record(platform: Platform, who: Principal, item: BatchItem, now: date
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError, RecursionError) as exc:
         log.warning("record %s/%s malformed: %r", item.kind, item.id, exc)
         return 422, {"detail": f"记录格式错误：{type(exc).__name__}（{exc}）"}
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         log.exception("record %s/%s: database error", item.kind, item.id)
         return 503, {"detail": f"数据库暂时不可用：{exc}"}
 
@@ -591,6 +607,8 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
 
 
 async def event_lines(platform: Platform, request: Request, after: int) -> AsyncIterator[str]:
+    if platform.listener is not None:
+        platform.listener.ensure_started()
     last = after
     beat = time.monotonic()
     yield "retry: 1000\n\n"

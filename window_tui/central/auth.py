@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from window_tui.central.dialect import AnyRow, Connection
 
 ROLES = ("clerk", "supervisor", "display", "kiosk", "rater", "admin")
 STAFF_ROLES = ("clerk", "supervisor", "admin")
@@ -65,7 +66,7 @@ class AuthError(Exception):
         self.retry_after = retry_after
 
 
-def add_clerk(connection: sqlite3.Connection, number: str, name: str, password: str,
+def add_clerk(connection: Connection, number: str, name: str, password: str,
               role: str = "clerk", windows: list[int] | None = None) -> None:
     """Adds a clerk or changes one's name, password and role (`windows`: the windows the
     clerk may take; None keeps the current assignment, [] means any window)."""
@@ -81,7 +82,7 @@ def add_clerk(connection: sqlite3.Connection, number: str, name: str, password: 
         connection.execute("UPDATE clerks SET windows = ? WHERE number = ?", (json.dumps(windows), number))
 
 
-def add_device(connection: sqlite3.Connection, role: str, name: str, now: datetime,
+def add_device(connection: Connection, role: str, name: str, now: datetime,
                window: int | None = None, token: str | None = None, days: int = 365) -> str:
     """A device token (shown once): expires after `days`; rotate or revoke by name."""
     if role not in DEVICE_ROLES:
@@ -98,7 +99,7 @@ def add_device(connection: sqlite3.Connection, role: str, name: str, now: dateti
     return token
 
 
-def rotate_device(connection: sqlite3.Connection, name: str, now: datetime, days: int = 365) -> str:
+def rotate_device(connection: Connection, name: str, now: datetime, days: int = 365) -> str:
     """A new token for a device; the old one stops working at once."""
     row = connection.execute("SELECT * FROM devices WHERE name = ? AND revoked_at IS NULL", (name,)).fetchone()
     if row is None:
@@ -107,7 +108,7 @@ def rotate_device(connection: sqlite3.Connection, name: str, now: datetime, days
     return add_device(connection, row["role"], name, now, row["window"], days=days)
 
 
-def revoke_device(connection: sqlite3.Connection, name: str, now: datetime) -> int:
+def revoke_device(connection: Connection, name: str, now: datetime) -> int:
     changed = connection.execute("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                                  (now.isoformat(), name)).rowcount
     if not changed:
@@ -115,7 +116,7 @@ def revoke_device(connection: sqlite3.Connection, name: str, now: datetime) -> i
     return changed
 
 
-def audit(connection: sqlite3.Connection, now: datetime, actor: str, action: str, detail: str = "",
+def audit(connection: Connection, now: datetime, actor: str, action: str, detail: str = "",
           address: str = "") -> None:
     connection.execute("INSERT INTO security_audit (at, actor, address, action, detail) VALUES (?, ?, ?, ?, ?)",
                        (now.isoformat(timespec="seconds"), actor, address, action, detail))
@@ -123,7 +124,7 @@ def audit(connection: sqlite3.Connection, now: datetime, actor: str, action: str
 
 # --- failed-login limits --------------------------------------------------------------------
 
-def login_blocked(connection: sqlite3.Connection, keys: list[str], now: datetime) -> AuthError | None:
+def login_blocked(connection: Connection, keys: list[str], now: datetime) -> AuthError | None:
     """Refuse before hashing when a clerk or address is locked or must wait."""
     for key in keys:
         row = connection.execute("SELECT * FROM login_failures WHERE key = ?", (key,)).fetchone()
@@ -138,7 +139,7 @@ def login_blocked(connection: sqlite3.Connection, keys: list[str], now: datetime
     return None
 
 
-def record_failure(connection: sqlite3.Connection, key: str, now: datetime, *, admin_lock: bool) -> None:
+def record_failure(connection: Connection, key: str, now: datetime, *, admin_lock: bool) -> None:
     row = connection.execute("SELECT failures FROM login_failures WHERE key = ?", (key,)).fetchone()
     failures = (row["failures"] if row else 0) + 1
     locked: str | None = None
@@ -153,13 +154,13 @@ def record_failure(connection: sqlite3.Connection, key: str, now: datetime, *, a
         " locked_until = excluded.locked_until", (key, failures, now.isoformat(), locked))
 
 
-def clear_failures(connection: sqlite3.Connection, key: str) -> None:
+def clear_failures(connection: Connection, key: str) -> None:
     connection.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
 
 # --- sessions -----------------------------------------------------------------------------
 
-def live_holder(connection: sqlite3.Connection, window: int, now: datetime) -> sqlite3.Row | None:
+def live_holder(connection: Connection, window: int, now: datetime) -> AnyRow | None:
     """The live clerk session holding a window, if any."""
     return connection.execute(
         "SELECT s.clerk, s.device, c.name FROM sessions s JOIN clerks c ON c.number = s.clerk"
@@ -167,7 +168,7 @@ def live_holder(connection: sqlite3.Connection, window: int, now: datetime) -> s
         (window, now.isoformat())).fetchone()
 
 
-def open_session(connection: sqlite3.Connection, row: sqlite3.Row, window: int | None, device: str,
+def open_session(connection: Connection, row: AnyRow, window: int | None, device: str,
                  now: datetime, ttl: timedelta = timedelta(hours=12)) -> tuple[str, datetime]:
     """A session for a clerk whose password was verified. A window has one holder at a time:
     the same counter (device) may log in again (after an expiry, a restart); another is
@@ -191,15 +192,15 @@ def open_session(connection: sqlite3.Connection, row: sqlite3.Row, window: int |
     return token, expires
 
 
-def release_window(connection: sqlite3.Connection, window: int) -> int:
+def release_window(connection: Connection, window: int) -> int:
     """A supervisor frees a window: its sessions end, the next clerk may log in."""
     ended = connection.execute("DELETE FROM sessions WHERE window = ?", (window,)).rowcount
     connection.execute("UPDATE windows SET device = NULL WHERE number = ?", (window,))
     return ended
 
 
-def login(connection: sqlite3.Connection, number: str, password: str, window: int | None,
-          now: datetime, ttl: timedelta = timedelta(hours=12), device: str = "") -> tuple[str, datetime, sqlite3.Row]:
+def login(connection: Connection, number: str, password: str, window: int | None,
+          now: datetime, ttl: timedelta = timedelta(hours=12), device: str = "") -> tuple[str, datetime, AnyRow]:
     """Synchronous login (admin tools, tests); the API hashes off its event loop."""
     row = connection.execute("SELECT * FROM clerks WHERE number = ? AND active = 1", (number,)).fetchone()
     if row is None or not verify_password(password, row["password_hash"]):
@@ -208,7 +209,7 @@ def login(connection: sqlite3.Connection, number: str, password: str, window: in
     return token, expires, row
 
 
-def authenticate(connection: sqlite3.Connection, token: str, now: datetime) -> Principal:
+def authenticate(connection: Connection, token: str, now: datetime) -> Principal:
     hashed = token_hash(token)
     row = connection.execute("SELECT * FROM sessions WHERE token_hash = ?", (hashed,)).fetchone()
     if row is not None:

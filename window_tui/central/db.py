@@ -1,7 +1,7 @@
-"""SQLite storage for the central platform: WAL mode, schema created and
-migrated on open. The SQL is plain (no SQLite-only syntax beyond the
-connection pragmas and `INSERT ... ON CONFLICT`, which PostgreSQL shares) so a
-PostgreSQL backend can follow without a rewrite.
+"""Storage for the central platform: one schema and one list of migrations for
+SQLite (one hall, the embedded default: a file in WAL mode) and PostgreSQL (a
+city: `postgresql://…`). The schema is created and migrated on open; what
+differs between the two lives in `dialect`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from window_tui.central.dialect import PgConnection, after_migrate, begin_write, is_postgres_url
 
 # Each entry migrates from version i to i + 1. Never edit a shipped step; append.
 MIGRATIONS: list[str] = [
@@ -126,6 +129,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tickets ADD COLUMN clerk TEXT NOT NULL DEFAULT '';
     """,
+    # 5: the queue heads in index order down to the id, the tie-break call-next sorts by: the
+    # head is one index entry on both databases, with or without planner statistics
+    """
+    DROP INDEX tickets_waiting;
+    DROP INDEX tickets_pinned;
+    CREATE INDEX tickets_waiting ON tickets (day, status, priority, service, order_key, id);
+    CREATE INDEX tickets_pinned ON tickets (day, status, pinned_window, order_key, id);
+    """,
 ]
 
 
@@ -133,9 +144,14 @@ class DatabaseLocationError(ValueError):
     """The database file cannot be where it was asked to be."""
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (and create or migrate) the platform database. synchronous=FULL: an
-    acknowledged case survives a power cut (WAL with NORMAL may lose the last commits)."""
+def connect(path: Path | str) -> Any:
+    """Open (and create or migrate) the platform database: a `postgresql://` URL or a
+    SQLite file. SQLite runs with synchronous=FULL: an acknowledged case survives a
+    power cut (WAL with NORMAL may lose the last commits)."""
+    if is_postgres_url(path):
+        pg = PgConnection(str(path))
+        migrate(pg)
+        return pg
     if str(path) != ":memory:" and not Path(path).parent.is_dir():
         raise DatabaseLocationError(f"数据库所在目录不存在：{Path(path).parent}（请先创建该目录，或用 --db 指定）")
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
@@ -147,13 +163,13 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return connection
 
 
-def schema_version(connection: sqlite3.Connection) -> int:
+def schema_version(connection: Any) -> int:
     connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = connection.execute("SELECT version FROM schema_version").fetchone()
     return row[0] if row else 0
 
 
-def migrate(connection: sqlite3.Connection) -> None:
+def migrate(connection: Any) -> None:
     with transaction(connection):
         version = schema_version(connection)
         for step in MIGRATIONS[version:]:
@@ -164,12 +180,14 @@ def migrate(connection: sqlite3.Connection) -> None:
             connection.execute("INSERT INTO schema_version (version) VALUES (?)", (len(MIGRATIONS),))
         else:
             connection.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+        after_migrate(connection)
 
 
 @contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE: take the write lock up front, so two writers never interleave."""
-    connection.execute("BEGIN IMMEDIATE")
+def transaction(connection: Any) -> Iterator[Any]:
+    """Take the write lock up front, so two writers never interleave (SQLite's BEGIN
+    IMMEDIATE; in PostgreSQL an advisory lock every platform process shares)."""
+    begin_write(connection)
     try:
         yield connection
     except BaseException:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from window_tui.central.dialect import Connection
 from window_tui.central.intake import RATING_LEVELS
 from window_tui.central.stats import percentile
 
@@ -56,7 +56,7 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def build_sheets(connection: sqlite3.Connection, first: date, last: date,
+def build_sheets(connection: Connection, first: date, last: date,
                  progress: Callable[[int, int], None] | None = None) -> list[Sheet]:
     """The export's tables for the days first..last (inclusive), a day at a time."""
     windows: dict[int, Tally] = {}

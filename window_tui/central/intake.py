@@ -8,11 +8,11 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 from datetime import date, datetime
 from typing import Any
 
 from window_tui.central.db import transaction
+from window_tui.central.dialect import AnyRow, Connection, IntegrityError, json_text
 from window_tui.domain.case import canonical_json, content_hash, validate_case_content
 from window_tui.domain.catalog import Catalog
 from window_tui.domain.workdays import WorkCalendar
@@ -27,7 +27,7 @@ def _receipt_id(now: datetime) -> str:
     return f"R{now:%Y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
 
 
-def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, body: Any,
+def put_case(connection: Connection, catalog: Catalog, case_id: str, body: Any,
              now: datetime) -> tuple[int, dict[str, Any]]:
     """(HTTP status, answer). 201 stored, 200 identical replay, 409 conflict, 400 invalid."""
     if not isinstance(body, dict) or body.get("case_id") != case_id:
@@ -51,7 +51,7 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
             if body.get("supersedes"):  # the notice it completes now answers with the new case
                 connection.execute("UPDATE cases SET status = 'superseded' WHERE case_id = ? AND status = 'notice'",
                                    (body["supersedes"]["case_id"],))
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         stored = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
         if stored is None:  # the case number is taken by another case id
             other = connection.execute("SELECT * FROM cases WHERE case_number = ?",
@@ -66,12 +66,12 @@ def put_case(connection: sqlite3.Connection, catalog: Catalog, case_id: str, bod
                  "content_hash": digest, "received_at": now.isoformat(timespec="seconds"), "replay": False}
 
 
-def _answer(row: sqlite3.Row, *, replay: bool) -> dict[str, Any]:
+def _answer(row: AnyRow, *, replay: bool) -> dict[str, Any]:
     return {"case_id": row["case_id"], "case_number": row["case_number"], "receipt_id": row["receipt_id"],
             "content_hash": row["content_hash"], "received_at": row["received_at"], "replay": replay}
 
 
-def get_case(connection: sqlite3.Connection, case_id: str) -> dict[str, Any] | None:
+def get_case(connection: Connection, case_id: str) -> dict[str, Any] | None:
     row = connection.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
     return {**_answer(row, replay=True), "body": json.loads(row["body"])} if row else None
 
@@ -80,7 +80,7 @@ PROGRESS_LABELS = {"accepted": "已受理，办理中", "notice": "待补正（�
                    "rejected": "不予受理", "superseded": "已补齐材料并受理"}
 
 
-def progress(connection: sqlite3.Connection, case_number: str, check_code: str) -> dict[str, Any] | None:
+def progress(connection: Connection, case_number: str, check_code: str) -> dict[str, Any] | None:
     """Public: status and dates only, no personal data; only with the check code printed in
     the receipt's QR code (case numbers are sequential and must not be enumerable).
     Dates follow the status: only an accepted case has a 受理日期 and a promise."""
@@ -99,7 +99,8 @@ def progress(connection: sqlite3.Connection, case_number: str, check_code: str) 
                       promised_estimated=bool(body.get("promised_estimated")))
     elif row["status"] == "superseded":
         successor = connection.execute(
-            "SELECT case_number, accepted_at FROM cases WHERE json_extract(body, '$.supersedes.case_id') = ?",
+            "SELECT case_number, accepted_at FROM cases WHERE "
+            + json_text(connection, "body", "supersedes", "case_id") + " = ?",
             (body["case_id"],)).fetchone()
         answer.update(noticed_on=day, accepted_as=successor["case_number"] if successor else "",
                       accepted_on=successor["accepted_at"][:10] if successor else "")
@@ -111,7 +112,7 @@ def progress(connection: sqlite3.Connection, case_number: str, check_code: str) 
     return answer
 
 
-def put_record(connection: sqlite3.Connection, kind: str, record_id: str, body: Any, now: datetime,
+def put_record(connection: Connection, kind: str, record_id: str, body: Any, now: datetime,
                calendar: WorkCalendar, followup_workdays: int) -> tuple[int, dict[str, Any]]:
     """Ratings, print-journal and audit entries, idempotent like cases."""
     if kind not in RECORD_KINDS or kind == "case":
@@ -134,7 +135,7 @@ def put_record(connection: sqlite3.Connection, kind: str, record_id: str, body: 
             )
             if kind == "rating":
                 _store_rating(connection, record_id, body, calendar, followup_workdays)
-    except sqlite3.IntegrityError as exc:
+    except IntegrityError as exc:
         stored = connection.execute("SELECT * FROM records WHERE kind = ? AND record_id = ?",
                                     (kind, record_id)).fetchone()
         if stored is None:
@@ -163,7 +164,7 @@ def _rating_problems(body: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
-def _store_rating(connection: sqlite3.Connection, rating_id: str, body: dict[str, Any],
+def _store_rating(connection: Connection, rating_id: str, body: dict[str, Any],
                   calendar: WorkCalendar, followup_workdays: int) -> None:
     rated = datetime.fromisoformat(body["rated_at"]) if body.get("rated_at") else datetime.now()
     connection.execute(
@@ -179,7 +180,7 @@ def _store_rating(connection: sqlite3.Connection, rating_id: str, body: dict[str
         )
 
 
-def followups(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+def followups(connection: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in connection.execute("SELECT * FROM followups ORDER BY due_date")]
 
 

@@ -4,11 +4,11 @@ counter can get again (see offline/numbers.py for the counter's side)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from window_tui.central.db import transaction
+from window_tui.central.dialect import Connection
 
 MAX_DAYS = 14
 MAX_SIZE = 500
@@ -22,7 +22,7 @@ class NumberingError(Exception):
         self.message = message
 
 
-def _used_before_leases(connection: sqlite3.Connection, hall_day: date, window: int) -> int:
+def _used_before_leases(connection: Connection, hall_day: date, window: int) -> int:
     """Numbers stored before this table existed (or delivered from an older counter)."""
     pattern = f"%-{hall_day:%Y%m%d}-{window:02d}-%"
     highest = 0
@@ -33,7 +33,7 @@ def _used_before_leases(connection: sqlite3.Connection, hall_day: date, window: 
     return highest
 
 
-def lease_blocks(connection: sqlite3.Connection, window: int, clerk: str, now: datetime, days: int,
+def lease_blocks(connection: Connection, window: int, clerk: str, now: datetime, days: int,
                  size: int) -> list[dict[str, Any]]:
     """One block of `size` numbers for each of `days` days from today (hall time)."""
     if not 1 <= days <= MAX_DAYS or not 1 <= size <= MAX_SIZE:

@@ -1,12 +1,11 @@
-"""Queue operations on the platform database. Each runs in one BEGIN IMMEDIATE
-transaction, so two windows calling at the same instant never get the same
+"""Queue operations on the platform database. Each runs in one write
+transaction (db.transaction), so two windows calling at the same instant never get the same
 ticket, and each change is recorded as an event with a strictly increasing id.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,7 @@ class QueueError(Exception):
 
 @dataclass
 class Queue:
-    connection: sqlite3.Connection
+    connection: Any
     policy: QueuePolicy = QueuePolicy()
     _names: dict[str, str] | None = None
 
@@ -44,7 +43,7 @@ class Queue:
             self._names = {s["code"]: s["name"] for s in self.services()}
         return self._names
 
-    def window(self, number: int) -> sqlite3.Row:
+    def window(self, number: int) -> Any:
         row = self.connection.execute("SELECT * FROM windows WHERE number = ?", (number,)).fetchone()
         if row is None:
             raise QueueError(404, f"没有 {number} 号窗口")
@@ -72,7 +71,7 @@ class Queue:
             (day, service, delta),
         )
 
-    def ticket_json(self, row: sqlite3.Row, now: datetime) -> dict[str, Any]:
+    def ticket_json(self, row: Any, now: datetime) -> dict[str, Any]:
         issued = datetime.fromisoformat(row["issued_at"])
         end = datetime.fromisoformat(row["called_at"]) if row["called_at"] else now
         return {
@@ -111,18 +110,21 @@ class Queue:
 
     # --- events ----------------------------------------------------------------------------
 
-    def _event(self, now: datetime, kind: str, ticket: sqlite3.Row | None, window: int | None,
+    def _event(self, now: datetime, kind: str, ticket: Any | None, window: int | None,
                **payload: Any) -> int:
         day = now.date().isoformat()
         body = {"waiting": self.waiting_counts(day), **payload}
         if ticket is not None:
             body.setdefault("service_name", self.service_names().get(ticket["service"], ticket["service"]))
-        cursor = self.connection.execute(
-            "INSERT INTO events (at, day, kind, ticket, service, window, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        # The next id is taken under the write lock, so ids follow commit order without gaps
+        # on both databases (a PostgreSQL sequence would skip numbers on a rollback).
+        row = self.connection.execute(
+            "INSERT INTO events (id, at, day, kind, ticket, service, window, payload)"
+            " VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM events), ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (now.isoformat(), day, kind, ticket["label"] if ticket else "", ticket["service"] if ticket else "",
              window, json.dumps(body, ensure_ascii=False)),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -136,34 +138,39 @@ class Queue:
             row = self.connection.execute("SELECT * FROM services WHERE code = ?", (service,)).fetchone()
             if row is None:
                 raise QueueError(404, f"没有业务类别 {service}")
-            number = self.connection.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE day = ? AND original_service = ?",
+            # ORDER BY … DESC LIMIT 1 rather than MAX(): both databases read one index entry,
+            # however long the day's queue (PostgreSQL's MAX plan scanned the day's tickets).
+            last = self.connection.execute(
+                "SELECT number FROM tickets WHERE day = ? AND original_service = ? ORDER BY number DESC LIMIT 1",
                 (day, service),
-            ).fetchone()[0]
+            ).fetchone()
+            number = (last[0] if last else 0) + 1
             label = f"{row['prefix']}{number:03d}"
             # Arrival order across the whole day; a no-show is moved back by a fractional key.
-            order_key = self.connection.execute(
-                "SELECT COALESCE(MAX(order_key), 0) + 1 FROM tickets WHERE day = ?", (day,)
-            ).fetchone()[0]
-            order_key = float(int(order_key))
-            cursor = self.connection.execute(
+            order_key = float(int(self._last_order_key(day)) + 1)
+            inserted = self.connection.execute(
                 "INSERT INTO tickets (day, service, number, label, priority, priority_kind, appointment_code,"
                 " slot_start, slot_end, issued_at, order_key, status, original_service)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?) RETURNING id",
                 (day, service, number, label, priority, priority_kind, appointment_code,
                  slot_start.isoformat() if slot_start else None, slot_end.isoformat() if slot_end else None,
                  now.isoformat(), order_key, service),
-            )
-            ticket = self._ticket(int(cursor.lastrowid or 0))
+            ).fetchone()
+            ticket = self._ticket(int(inserted[0]))
             ahead = self.waiting_counts(day).get(service, 0)
             self._adjust_waiting(day, service, 1)
             event_id = self._event(now, "issued", ticket, None, priority=priority)
         return {**self.ticket_json(ticket, now), "ahead": ahead, "event_id": event_id}
 
-    def _ticket(self, ticket_id: int) -> sqlite3.Row:
+    def _last_order_key(self, day: str) -> float:
+        last = self.connection.execute(
+            "SELECT order_key FROM tickets WHERE day = ? ORDER BY order_key DESC LIMIT 1", (day,)).fetchone()
+        return float(last[0]) if last else 0.0
+
+    def _ticket(self, ticket_id: int) -> Any:
         return self.connection.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
 
-    def _require_free(self, window: sqlite3.Row) -> None:
+    def _require_free(self, window: Any) -> None:
         if window["paused"]:
             raise QueueError(409, f"{window['number']} 号窗口已暂停，请先恢复")
         if window["current_ticket"] is not None:
@@ -175,17 +182,16 @@ class Queue:
         """The few tickets the policy can pick from: the head of each class of each
         service (index-ordered queries), never the whole queue."""
         waiting = "SELECT * FROM tickets WHERE day = ? AND status = 'waiting'"
-        queries: list[tuple[str, tuple[Any, ...]]] = [
-            (waiting + " AND pinned_window = ? ORDER BY order_key, id LIMIT 1", (day, window)),
-        ]
+        queries: list[str] = [waiting + " AND pinned_window = ? ORDER BY order_key, id LIMIT 1"]
+        params: list[Any] = [day, window]
         for service in services:
             for priority, limit in (("green", 1), ("normal", 1), ("appointment", 20)):
-                queries.append((
-                    waiting + " AND priority = ? AND service = ? AND pinned_window IS NULL"
-                    " ORDER BY order_key, id LIMIT ?",
-                    (day, priority, service, limit),
-                ))
-        rows = {r["id"]: r for sql, params in queries for r in self.connection.execute(sql, params)}
+                queries.append(waiting + " AND priority = ? AND service = ? AND pinned_window IS NULL"
+                               " ORDER BY order_key, id LIMIT ?")
+                params += [day, priority, service, limit]
+        # One statement, one round trip: each head is still read from its own index range.
+        union = " UNION ALL ".join(f"SELECT * FROM ({q}) AS head{i}" for i, q in enumerate(queries))
+        rows = {r["id"]: r for r in self.connection.execute(union, params)}
         return [
             Candidate(
                 ticket_id=r["id"], label=r["label"], service=r["service"], priority=r["priority"],
@@ -197,19 +203,19 @@ class Queue:
             for r in rows.values()
         ]
 
-    def _mark_called(self, window: sqlite3.Row, ticket_id: int, reason: str, now: datetime,
-                     kind: str = "called") -> dict[str, Any]:
-        updated = self.connection.execute(
+    def _mark_called(self, window: Any, ticket_id: int, reason: str, now: datetime,
+                     kind: str = "called", streak: int | None = None) -> dict[str, Any]:
+        ticket = self.connection.execute(
             "UPDATE tickets SET status = 'called', window = ?, called_at = ?, call_reason = ?, clerk = ?"
-            " WHERE id = ? AND status = 'waiting'",
+            " WHERE id = ? AND status = 'waiting' RETURNING *",
             (window["number"], now.isoformat(), reason, window["clerk"] or "", ticket_id),
-        ).rowcount
-        if updated != 1:  # cannot happen inside BEGIN IMMEDIATE; kept as a guard
+        ).fetchone()
+        if ticket is None:  # cannot happen under the write lock; kept as a guard
             raise QueueError(409, "该号已被其他窗口呼叫")
-        ticket = self._ticket(ticket_id)
         self._adjust_waiting(ticket["day"], ticket["service"], -1)
-        self.connection.execute("UPDATE windows SET current_ticket = ? WHERE number = ?",
-                                (ticket_id, window["number"]))
+        self.connection.execute(
+            "UPDATE windows SET current_ticket = ?, priority_streak = ? WHERE number = ?",
+            (ticket_id, window["priority_streak"] if streak is None else streak, window["number"]))
         event_id = self._event(now, kind, ticket, window["number"], reason=reason, recalls=0)
         return {**self.ticket_json(ticket, now), "event_id": event_id}
 
@@ -226,9 +232,7 @@ class Queue:
             if choice is None:
                 return None
             streak = window["priority_streak"] + 1 if choice.priority_call else 0
-            self.connection.execute("UPDATE windows SET priority_streak = ? WHERE number = ?",
-                                    (streak, window_number))
-            return self._mark_called(window, choice.candidate.ticket_id, choice.reason, now)
+            return self._mark_called(window, choice.candidate.ticket_id, choice.reason, now, streak=streak)
 
     def call_number(self, window_number: int, label: str, now: datetime) -> dict[str, Any]:
         day = now.date().isoformat()
@@ -244,7 +248,7 @@ class Queue:
                 raise QueueError(409, f"{row['label']} 号当前状态为{STATUS_LABELS.get(row['status'], row['status'])}，不能呼叫")
             return self._mark_called(window, row["id"], "指定呼叫", now)
 
-    def _current_for(self, window_number: int, allowed: tuple[str, ...]) -> tuple[sqlite3.Row, sqlite3.Row]:
+    def _current_for(self, window_number: int, allowed: tuple[str, ...]) -> tuple[Any, Any]:
         window = self.window(window_number)
         if window["current_ticket"] is None:
             raise QueueError(409, "本窗口当前没有叫号")
@@ -289,7 +293,7 @@ class Queue:
                                    clerk=window["clerk"] or "")  # for statistics; displays never see it
             return {**self.ticket_json(ticket, now), "outcome": outcome, "event_id": event_id}
 
-    def _requeue_key(self, ticket: sqlite3.Row, now: datetime) -> float:
+    def _requeue_key(self, ticket: Any, now: datetime) -> float:
         """Back in the queue behind the next K waiting tickets of its service."""
         keys = [r[0] for r in self.connection.execute(
             "SELECT order_key FROM tickets WHERE day = ? AND service = ? AND status = 'waiting'"
@@ -297,18 +301,16 @@ class Queue:
             (ticket["day"], ticket["service"], self.policy.noshow_requeue_after + 1),
         )]
         if len(keys) <= self.policy.noshow_requeue_after:
-            last = self.connection.execute("SELECT MAX(order_key) FROM tickets WHERE day = ?",
-                                           (ticket["day"],)).fetchone()[0]
-            return float(int(last)) + 0.5
+            return float(int(self._last_order_key(ticket["day"]))) + 0.5
         k = self.policy.noshow_requeue_after
         return (keys[k - 1] + keys[k]) / 2
 
     def start(self, window_number: int, now: datetime) -> dict[str, Any]:
         with transaction(self.connection):
             _, ticket = self._current_for(window_number, ("called",))
-            self.connection.execute("UPDATE tickets SET status = 'serving', started_at = ? WHERE id = ?",
-                                    (now.isoformat(), ticket["id"]))
-            ticket = self._ticket(ticket["id"])
+            ticket = self.connection.execute(
+                "UPDATE tickets SET status = 'serving', started_at = ? WHERE id = ? RETURNING *",
+                (now.isoformat(), ticket["id"])).fetchone()
             event_id = self._event(now, "started", ticket, window_number)
             return {**self.ticket_json(ticket, now), "event_id": event_id}
 
@@ -316,13 +318,12 @@ class Queue:
         with transaction(self.connection):
             _, ticket = self._current_for(window_number, ("called", "serving"))
             started = ticket["started_at"] or ticket["called_at"]
-            self.connection.execute(
+            ticket = self.connection.execute(
                 "UPDATE tickets SET status = 'done', started_at = ?, finished_at = ?, case_numbers = ?"
-                " WHERE id = ?",
+                " WHERE id = ? RETURNING *",
                 (started, now.isoformat(), json.dumps(case_numbers), ticket["id"]),
-            )
+            ).fetchone()
             self.connection.execute("UPDATE windows SET current_ticket = NULL WHERE number = ?", (window_number,))
-            ticket = self._ticket(ticket["id"])
             event_id = self._event(now, "finished", ticket, window_number, case_numbers=case_numbers)
             return {**self.ticket_json(ticket, now), "event_id": event_id}
 

@@ -5,19 +5,19 @@ which case, which attributes were returned — never their values)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from window_tui.central.auth import Principal
 from window_tui.central.db import transaction
+from window_tui.central.dialect import Connection
 from window_tui.domain.prefill import REGISTRY_SOURCES
 from window_tui.domain.synthetic import Registry
 
 LOOKUP_REGISTRIES = tuple(r for r in REGISTRY_SOURCES if r != "clock")
 
 
-def load_registry(connection: sqlite3.Connection, registry: Registry) -> int:
+def load_registry(connection: Connection, registry: Registry) -> int:
     rows = [
         (name, key, json.dumps(value, ensure_ascii=False), REGISTRY_SOURCES[name], record_date)
         for name, key, value, record_date in registry.rows()
@@ -31,7 +31,7 @@ def load_registry(connection: sqlite3.Connection, registry: Registry) -> int:
     return len(rows)
 
 
-def lookup(connection: sqlite3.Connection, principal: Principal, registry: str, key: str, case_id: str,
+def lookup(connection: Connection, principal: Principal, registry: str, key: str, case_id: str,
            now: datetime) -> dict[str, Any] | None:
     row = connection.execute(
         "SELECT * FROM registry_records WHERE registry = ? AND key = ?", (registry, key)
@@ -58,7 +58,7 @@ def lookup(connection: sqlite3.Connection, principal: Principal, registry: str, 
             "record_date": row["record_date"], "fetched_at": now.isoformat(timespec="seconds")}
 
 
-def audit_entries(connection: sqlite3.Connection, case_id: str | None = None,
+def audit_entries(connection: Connection, case_id: str | None = None,
                   subject: str | None = None) -> list[dict[str, Any]]:
     """Who looked up what, when, and why (the case it was for: its bundle and ticket)."""
     query = ("SELECT a.*, c.bundle AS purpose_bundle, c.ticket AS purpose_ticket FROM lookup_audit a"

@@ -4,11 +4,11 @@ synthetic registries. Used by `window-tui serve --seed-demo`, the demo and tests
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 
 from window_tui.central.auth import add_clerk, add_device, token_hash
 from window_tui.central.db import transaction
+from window_tui.central.dialect import Connection
 from window_tui.central.registry_store import load_registry
 from window_tui.domain.synthetic import generate_registry
 
@@ -35,7 +35,7 @@ def demo_password(clerk: str) -> str:
     return f"demo{clerk}"
 
 
-def add_service(connection: sqlite3.Connection, code: str, name: str, prefix: str, sort: int) -> None:
+def add_service(connection: Connection, code: str, name: str, prefix: str, sort: int) -> None:
     connection.execute(
         "INSERT INTO services (code, name, prefix, sort) VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE"
         " SET name = excluded.name, prefix = excluded.prefix, sort = excluded.sort",
@@ -43,7 +43,7 @@ def add_service(connection: sqlite3.Connection, code: str, name: str, prefix: st
     )
 
 
-def add_window(connection: sqlite3.Connection, number: int, services: list[str], name: str = "") -> None:
+def add_window(connection: Connection, number: int, services: list[str], name: str = "") -> None:
     known = {r[0] for r in connection.execute("SELECT code FROM services")}
     unknown = [s for s in services if s not in known]
     if unknown:
@@ -55,7 +55,7 @@ def add_window(connection: sqlite3.Connection, number: int, services: list[str],
     )
 
 
-def seed_demo(connection: sqlite3.Connection, now: datetime, *, persons: int = 10_000, windows: int = 8,
+def seed_demo(connection: Connection, now: datetime, *, persons: int = 10_000, windows: int = 8,
               seed: int = 20240101) -> dict[str, object]:
     """Idempotent: running it twice leaves one copy of everything."""
     registry = generate_registry(seed=seed, persons=persons, as_of=now.date())

@@ -73,35 +73,44 @@ SPEC_ENV = "WINDOW_TUI_SERVE_SPEC"
 
 
 def _platform_from_spec(spec: dict[str, Any], *, poll_interval: float = 0.0) -> Platform:
+    from window_tui.central.dialect import is_postgres_url
     from window_tui.clock import Clock, hall_zone
     from window_tui.domain.workdays import WorkCalendar
 
     calendar_file = Path(spec["calendar_file"]) if spec.get("calendar_file") else None
-    return open_platform(Path(spec["db"]), hall_name=spec["hall_name"], followup_workdays=spec["followup_workdays"],
+    db = spec["db"] if is_postgres_url(spec["db"]) else Path(spec["db"])
+    return open_platform(db, hall_name=spec["hall_name"], followup_workdays=spec["followup_workdays"],
                          calendar=WorkCalendar.load(calendar_file), clock=Clock(tz=hall_zone(spec["timezone"])),
                          poll_interval=poll_interval)
 
 
 def worker_app() -> Any:
     """The app of one `serve --workers N` process (uvicorn imports this in each worker).
-    Processes share the database; event streams follow the events table, since a call
-    made in another process does not wake this one's readers."""
+    Processes share the database; on SQLite event streams follow the events table, since
+    a call made in another process does not wake this one's readers; on PostgreSQL they
+    are woken by LISTEN/NOTIFY."""
     import json
     import os
 
-    platform = _platform_from_spec(json.loads(os.environ[SPEC_ENV]), poll_interval=0.05)
+    from window_tui.central.dialect import is_postgres_url
+
+    spec = json.loads(os.environ[SPEC_ENV])
+    # SQLite: the streams look at the events table every 50 ms; PostgreSQL wakes them (LISTEN).
+    platform = _platform_from_spec(spec, poll_interval=0.0 if is_postgres_url(spec["db"]) else 0.05)
     return create_app(platform)
 
 
-def serve(db: Path, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
+def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
           followup_workdays: int, calendar_file: Path | None, timezone: str = "Asia/Shanghai",
           workers: int = 1) -> None:
     import json
     import os
 
+    from window_tui.central.dialect import redact
     from window_tui.central.seed import DEMO_DISPLAY_TOKEN, DEMO_KIOSK_TOKEN
 
-    db.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(db, Path):
+        db.parent.mkdir(parents=True, exist_ok=True)
     spec = {"db": str(db), "hall_name": hall_name, "followup_workdays": followup_workdays,
             "calendar_file": str(calendar_file) if calendar_file else "", "timezone": timezone}
     platform = _platform_from_spec(spec)  # migrates the schema once, before any worker starts
@@ -113,7 +122,7 @@ def serve(db: Path, host: str, port: int, *, seed_demo: bool, persons: int, wind
               f"工号 1001-{1000 + windows}，密码 demo+工号；"
               f"显示屏令牌 {DEMO_DISPLAY_TOKEN}，取号机令牌 {DEMO_KIOSK_TOKEN}")
     processes = f"，{workers} 个进程" if workers > 1 else ""
-    print(f"中心平台运行于 http://{host}:{port}  （数据库 {db}{processes}，OpenAPI: /openapi.json）", flush=True)
+    print(f"中心平台运行于 http://{host}:{port}  （数据库 {redact(str(db))}{processes}，OpenAPI: /openapi.json）", flush=True)
     if workers == 1:
         uvicorn.run(create_app(platform), host=host, port=port, log_level="warning", access_log=False,
                     timeout_graceful_shutdown=3)

@@ -4,9 +4,10 @@ no-shows, waiting time and handling time (mean and 95th percentile)."""
 from __future__ import annotations
 
 import math
-import sqlite3
 from datetime import datetime
 from typing import Any
+
+from window_tui.central.dialect import Connection
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -27,7 +28,7 @@ def _summary(waits: list[float], handles: list[float]) -> dict[str, float]:
     }
 
 
-def daily_stats(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
+def daily_stats(connection: Connection, day: str) -> dict[str, Any]:
     tickets = connection.execute("SELECT * FROM tickets WHERE day = ?", (day,)).fetchall()
     no_show_events = connection.execute(
         "SELECT window, service FROM events WHERE day = ? AND kind = 'no_show'", (day,)

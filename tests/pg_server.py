@@ -1,0 +1,109 @@
+"""A PostgreSQL server for the tests: `WINDOW_TUI_TEST_PG`, else 127.0.0.1:5432 if it
+answers, else a throwaway cluster started with the installed binaries. Each test gets
+a schema of its own (dropped afterwards), reached through the URL's search_path."""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from urllib.parse import quote
+
+import psycopg
+
+LOCAL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class NoServer(Exception):
+    """Why no PostgreSQL could be found or started (one line)."""
+
+
+def _answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _throwaway() -> str:
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise NoServer("no PostgreSQL at WINDOW_TUI_TEST_PG or 127.0.0.1:5432, and no initdb/pg_ctl installed")
+    base = tempfile.mkdtemp(prefix="window-tui-pg-")
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root; run the cluster as an unprivileged user
+        user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
+        shutil.chown(base, user)
+        run_as = ["runuser", "-u", user, "--"]
+    data = os.path.join(base, "data")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    subprocess.run([*run_as, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], check=True,
+                   capture_output=True)
+    subprocess.run([*run_as, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"), "-o",
+                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    atexit.register(lambda: subprocess.run([*run_as, pg_ctl, "-D", data, "-m", "immediate", "stop"],
+                                           capture_output=True))
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    deadline = time.monotonic() + 20
+    while not _answers(url):
+        if time.monotonic() > deadline:
+            raise NoServer(f"a throwaway cluster in {base} did not answer")
+        time.sleep(0.2)
+    return url
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def find_server() -> str:
+    """The base URL of a PostgreSQL server the tests may create schemas on."""
+    configured = os.environ.get("WINDOW_TUI_TEST_PG")
+    if configured:
+        if not _answers(configured):
+            raise NoServer(f"WINDOW_TUI_TEST_PG={configured} does not answer")
+        return configured
+    if _answers(LOCAL):
+        return LOCAL
+    return _throwaway()
+
+
+class Schema:
+    """One test's own schema on the server; `url` reaches only it."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"CREATE SCHEMA {self.name}")
+        separator = "&" if "?" in server else "?"
+        self.url = f"{server}{separator}options={quote(f'-csearch_path={self.name}')}"
+
+    def drop(self) -> None:
+        with psycopg.connect(self.server, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")

@@ -1,0 +1,179 @@
+"""One platform for a city: four `window-tui serve` processes on one PostgreSQL
+database share one queue. 30 windows make 10,000 calls spread over the four;
+three displays follow the event stream, each through a client that knows all four
+addresses; one process is killed mid-run. Nothing is called twice, nothing is
+lost, event ids have no gaps, and every display sees every call once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import random
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.platform_process import ServeProcess
+from window_tui.client import PlatformClient, server_urls
+from window_tui.hall.feed import DisplayFeed
+
+TICKETS = 10_000
+WINDOWS = 30
+PROCESSES = 4
+DISPLAYS = 3
+
+
+class Display(threading.Thread):
+    """A hall display on the real path (DisplayFeed, PlatformClient with every address)."""
+
+    def __init__(self, urls: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.urls = urls
+        self.calls: list[tuple[int, str]] = []
+        self.offline_seen = 0
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        asyncio.run(self._follow())
+
+    async def _follow(self) -> None:
+        client = PlatformClient(",".join(self.urls), token="demo-display-token")
+        feed = DisplayFeed(client, retry_initial=0.1, retry_cap=0.5)
+        async for kind, item in feed.follow():
+            if kind == "call" and item.kind == "called":
+                self.calls.append((item.event_id, item.ticket))
+            elif kind == "state":
+                self.ready.set()
+                self.offline_seen += not item.online
+            if self.stop.is_set():
+                break
+        await client.aclose()
+
+
+def _post(connection: http.client.HTTPConnection, path: str, body: dict, token: str) -> tuple[int, dict]:
+    connection.request("POST", "/api/v1" + path, body=json.dumps(body),
+                       headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+class Window(threading.Thread):
+    """A window's clerk calling and finishing as fast as the platform answers. When its
+    process dies, the clerk's console goes to the next address; a call whose answer was
+    lost shows as 'not finished' (409) there, and is finished."""
+
+    def __init__(self, window: int, token: str, servers: list[ServeProcess], errors: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.window, self.token, self.servers, self.errors = window, token, servers, errors
+        self.home = window % len(servers)
+        self.moved = 0
+
+    def _connection(self) -> http.client.HTTPConnection:
+        server = self.servers[self.home]
+        return http.client.HTTPConnection(server.host, server.port, timeout=30)
+
+    def run(self) -> None:
+        connection = self._connection()
+        while True:
+            try:
+                status, data = _post(connection, f"/windows/{self.window}/call-next", {}, self.token)
+                if status == 409:
+                    status, data = _post(connection, f"/windows/{self.window}/finish", {"case_numbers": []},
+                                         self.token)
+                    continue
+                if status != 200:
+                    self.errors.append(f"call {status} {data}")
+                    return
+                if data["ticket"] is None:
+                    return
+                status, data = _post(connection, f"/windows/{self.window}/finish", {"case_numbers": []}, self.token)
+                if status not in (200, 409):
+                    self.errors.append(f"finish {status} {data}")
+            except (OSError, http.client.HTTPException):
+                self.home = (self.home + 1) % len(self.servers)
+                self.moved += 1
+                connection = self._connection()
+
+
+@pytest.mark.slow
+def test_four_processes_one_queue_and_a_process_killed_midway(pg_url: str, tmp_path: Path) -> None:
+    first = ServeProcess(pg_url, windows=WINDOWS, persons=300, workdir=tmp_path).start()
+    servers = [first] + [ServeProcess(pg_url, windows=WINDOWS, workdir=tmp_path).start(seed=False)
+                         for _ in range(PROCESSES - 1)]
+    try:
+        urls = [s.url for s in servers]
+        errors: list[str] = []
+
+        def issue(n: int, seed: int) -> None:
+            rng = random.Random(seed)
+            server = servers[seed % PROCESSES]
+            connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+            for _ in range(n):
+                status, _ = _post(connection, "/tickets", {"service": rng.choice("ABCD")}, "demo-kiosk-token")
+                if status != 201:
+                    errors.append(f"issue {status}")
+
+        threads = [threading.Thread(target=issue, args=(TICKETS // 8, i)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+
+        # The displays list the doomed process first: it is where they start.
+        displays = [Display(urls) for _ in range(DISPLAYS)]
+        for display in displays:
+            display.start()
+            assert display.ready.wait(15)
+        tokens = {w: servers[w % PROCESSES].login(w) for w in range(1, WINDOWS + 1)}
+        windows = [Window(w, tokens[w], servers, errors) for w in tokens]
+        started = time.monotonic()
+        for window in windows:
+            window.start()
+        with psycopg.connect(pg_url) as db:  # kill process 0 once a quarter of the queue is called
+            while db.execute("SELECT COUNT(*) FROM events WHERE kind = 'called'").fetchone()[0] < TICKETS // 4:
+                time.sleep(0.05)
+        servers[0].kill()
+        for window in windows:
+            window.join(timeout=600)
+        elapsed = time.monotonic() - started
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(len(d.calls) < TICKETS for d in displays):
+            time.sleep(0.2)
+        for display in displays:
+            display.stop.set()
+    finally:
+        for server in servers:
+            server.stop()
+
+    assert errors == []
+    assert sum(w.moved for w in windows) > 0  # windows on the killed process went on elsewhere
+    with psycopg.connect(pg_url) as db:
+        assert dict(Counter(r[0] for r in db.execute("SELECT status FROM tickets"))) == {"done": TICKETS}
+        called = db.execute("SELECT id, ticket FROM events WHERE kind = 'called' ORDER BY id").fetchall()
+        ids = [r[0] for r in db.execute("SELECT id FROM events ORDER BY id")]
+    assert len(called) == TICKETS and len({ticket for _, ticket in called}) == TICKETS  # nobody called twice
+    assert ids == list(range(1, len(ids) + 1))  # ids from the database, gap-free across processes
+    for display in displays:
+        assert display.offline_seen >= 1  # it noticed its process die...
+        assert display.calls == [tuple(r) for r in called]  # ...and shows every call once, in order
+    print(f"{TICKETS} calls over {PROCESSES} processes in {elapsed:.1f} s; "
+          f"{sum(w.moved for w in windows)} windows moved after the kill")
+
+
+def test_server_urls_and_failover_order() -> None:
+    assert server_urls(" http://a:1/, http://b:2 ") == ["http://a:1", "http://b:2"]
+    client = PlatformClient("http://a:1,http://b:2")
+    assert client.active_url == "http://a:1"
+    client._fail_over()
+    assert client.active_url == "http://b:2"
+    client._fail_over()
+    assert client.active_url == "http://a:1"
+    with pytest.raises(ValueError):
+        server_urls(" , ")

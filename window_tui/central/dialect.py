@@ -1,0 +1,209 @@
+"""The two databases the platform runs on, and every difference between them.
+
+The platform's SQL is written once, in the form SQLite reads (`?` placeholders,
+the `window` column unquoted). On PostgreSQL a connection translates each
+statement once (cached): placeholders become `%s`, the reserved word `window` is
+quoted, and the schema's few types are mapped. Rows answer by name and by
+position on both. Nothing outside this module knows which database it talks to,
+except through `is_postgres` and the helpers here.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+
+PG_SCHEMES = ("postgresql://", "postgres://")
+# Every platform write in PostgreSQL holds this advisory lock until it commits: the same
+# single-writer order SQLite's BEGIN IMMEDIATE gives, across processes and hosts.
+WRITER_LOCK = 0x57494E44  # "WIND"
+EVENTS_CHANNEL = "window_tui_events"
+
+IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+DatabaseError: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+OperationalError: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(PG_SCHEMES)
+
+
+def redact(url: str) -> str:
+    """A database URL fit for a log line or the console: never the password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+# --- SQL translation -------------------------------------------------------------------------
+
+_LITERAL = re.compile(r"('(?:[^']|'')*')")
+_WINDOW = re.compile(r'(?<![\w"])window(?![\w"])', re.IGNORECASE)
+_DDL = [
+    (re.compile(r"INTEGER PRIMARY KEY AUTOINCREMENT", re.IGNORECASE), "BIGSERIAL PRIMARY KEY"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+]
+
+
+@lru_cache(maxsize=1024)
+def to_postgres(sql: str, with_params: bool = True) -> str:
+    """One statement in SQLite's form → the same statement for PostgreSQL (text inside
+    quotes is left as it is)."""
+    parts = _LITERAL.split(sql)
+    for i in range(0, len(parts), 2):  # the even parts are outside string literals
+        part = parts[i]
+        for pattern, replacement in _DDL:
+            part = pattern.sub(replacement, part)
+        part = _WINDOW.sub('"window"', part)
+        if with_params:
+            part = part.replace("%", "%%").replace("?", "%s")
+        parts[i] = part
+    if with_params:
+        for i in range(1, len(parts), 2):
+            parts[i] = parts[i].replace("%", "%%")
+    return "".join(parts)
+
+
+def json_text(connection: Any, column: str, *path: str) -> str:
+    """SQL for the text at `path` inside a JSON text column."""
+    if is_postgres(connection):
+        return f"({column}::jsonb #>> '{{{','.join(path)}}}')"
+    return f"json_extract({column}, '$.{'.'.join(path)}')"
+
+
+# --- rows and connections ------------------------------------------------------------------
+
+
+class Row:
+    """A result row by name (`row["label"]`), by position (`row[0]`) and as `dict(row)`,
+    like sqlite3.Row."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: tuple[Any, ...], index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[key] if isinstance(key, int) else self._values[self._index[key]]
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Row({dict(zip(self._index, self._values, strict=True))!r})"
+
+
+def _plain(value: Any) -> Any:
+    # SUM and AVG come back as Decimal in PostgreSQL; the platform works in int and float.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+@lru_cache(maxsize=512)
+def _index(names: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(names)}
+
+
+def _row_factory(cursor: psycopg.Cursor[Any]) -> Any:
+    result = cursor.pgresult
+    count = result.nfields if result is not None else 0
+    # Read the names straight from the result: building `description` costs more than the query.
+    index = _index(tuple((result.fname(i) or b"").decode() for i in range(count)))  # type: ignore[union-attr]
+
+    def make(values: Sequence[Any]) -> Row:
+        return Row(tuple(_plain(v) for v in values), index)
+
+    return make
+
+
+def _params(params: Sequence[Any]) -> tuple[Any, ...]:
+    # The schema keeps flags as 0/1 integers on both databases.
+    return tuple(int(p) if isinstance(p, bool) else p for p in params)
+
+
+class PgConnection:
+    """A PostgreSQL connection with the part of sqlite3.Connection's interface the
+    platform uses. Autocommit, so `transaction()` decides where transactions begin."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.raw: psycopg.Connection[Any] = self._open()
+        self._closed = False
+
+    def _open(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
+
+    def _cursor(self) -> psycopg.Cursor[Any]:
+        # After the server restarted or the network dropped, the request that met the broken
+        # connection failed (503); the next one connects again, never in a transaction's middle.
+        if (self.raw.broken or self.raw.closed) and not self._closed:
+            self.raw = self._open()
+        return self.raw.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        cursor = self._cursor()
+        if params:
+            cursor.execute(to_postgres(sql, True), _params(params))
+        else:
+            cursor.execute(to_postgres(sql, False))  # type: ignore[arg-type]
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
+        cursor = self._cursor()
+        cursor.executemany(to_postgres(sql, True), [_params(r) for r in rows])
+        return cursor
+
+    def begin_locked(self) -> None:
+        """BEGIN and the writer lock in one round trip (two statements, no parameters)."""
+        self._cursor().execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})", prepare=False)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    def close(self) -> None:
+        self._closed = True
+        self.raw.close()
+
+
+def is_postgres(connection: Any) -> bool:
+    return getattr(connection, "dialect", "sqlite") == "postgresql"
+
+
+def begin_write(connection: Any) -> None:
+    """Start a write transaction that no other writer interleaves with."""
+    if is_postgres(connection):
+        connection.begin_locked()
+    else:
+        connection.execute("BEGIN IMMEDIATE")
+
+
+def after_migrate(connection: Any) -> None:
+    """What PostgreSQL has beyond the shared schema: each committed event wakes every
+    platform process's event streams (LISTEN/NOTIFY), wherever it was written."""
+    if not is_postgres(connection):
+        return
+    connection.execute(
+        "CREATE OR REPLACE FUNCTION window_tui_notify_events() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN PERFORM pg_notify('{EVENTS_CHANNEL}', ''); RETURN NULL; END $$")
+    connection.execute("CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION window_tui_notify_events()")
+
+
+# What the platform's functions take and give, whichever database is underneath.
+Connection = sqlite3.Connection | PgConnection
+AnyRow = sqlite3.Row | Row

@@ -1,0 +1,55 @@
+"""Wakes this process's event streams when any platform process, on any host,
+commits an event to the PostgreSQL database (LISTEN/NOTIFY; the trigger is in
+`dialect.after_migrate`). Supervised: a lost connection is logged, shown on
+/health, and retried with backoff; meanwhile the streams poll once a second, so
+a display is late by at most that, never missing a call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import psycopg
+
+from window_tui.central.dialect import EVENTS_CHANNEL
+from window_tui.central.hub import EventHub
+
+log = logging.getLogger("window_tui.central.listener")
+FALLBACK_POLL = 1.0  # seconds between a stream's own looks at the events table
+
+
+class EventListener:
+    def __init__(self, url: str, hub: EventHub, *, max_backoff: float = 30.0) -> None:
+        self.url = url
+        self.hub = hub
+        self.max_backoff = max_backoff
+        self.state = "未启动"
+        self.failures = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def ensure_started(self) -> None:
+        """Called from the serving loop (the first event stream starts it)."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._run(), name="event-listener")
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=5)
+                async with connection:
+                    await connection.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    self.state = "监听中"
+                    delay = 0.5
+                    self.hub.notify()  # whatever was committed while nobody listened
+                    async for _ in connection.notifies():
+                        self.hub.notify()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 (every failure is logged, shown and retried)
+                self.failures += 1
+                self.state = f"未能监听（{type(exc).__name__}），每秒轮询；{delay:.0f} 秒后重试"
+                log.warning("event listener lost: %s; retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
