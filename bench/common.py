@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,28 @@ def bar_chart(title: str, rows: list[tuple[str, float]], unit: str, width: int =
         filled = 0 if value != value else max(1, round(value / top * width))
         table.add_row(label, "█" * filled, f"{value:,.3f} {unit}" if value == value else "n/a")
     console.print(table)
+
+
+def cpu_seconds_by_group(groups: dict[str, Callable[[str, str], bool]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes of each group, read from
+    /proc: a group is chosen by a test on the process's name and command line."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(groups, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended while we looked
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        used = (int(fields[11]) + int(fields[12])) / ticks
+        for group, test in groups.items():
+            if test(name, cmdline):
+                totals[group] += used
+                break
+    return totals

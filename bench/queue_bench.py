@@ -22,7 +22,7 @@ from typing import Any
 
 from rich.progress import Progress
 
-from bench.common import bar_chart, console, median, pct, save
+from bench.common import bar_chart, console, cpu_seconds_by_group, median, pct, save
 from tests.platform_process import ServeProcess
 
 WINDOWS = 30
@@ -78,12 +78,17 @@ def call_phase(server: ServeProcess, tokens: dict[int, str], progress: Progress)
             progress.advance(task)
 
     threads = [threading.Thread(target=window_loop, args=(w,)) for w in tokens]
+    cpu_before = cpu_seconds_by_group(CPU_GROUPS)
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return ops[0] / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    cpu_after = cpu_seconds_by_group(CPU_GROUPS)
+    # Where the two cores went during the phase, in cores (1.0 = one core busy all along).
+    CPU_SHARE.append({g: (cpu_after[g] - cpu_before[g]) / elapsed for g in CPU_GROUPS})
+    return ops[0] / elapsed
 
 
 class DisplayReader(threading.Thread):
@@ -164,13 +169,20 @@ def measure(server: ServeProcess, progress: Progress) -> dict[str, Any]:
     for _ in range(ROUNDS):  # a noisy 2-core machine: report the median of several rounds
         issue_rates.append(issue_phase(server, progress))
         call_rates.append(call_phase(server, tokens, progress))
+    cpu = {g: median([share[g] for share in CPU_SHARE[-ROUNDS:]]) for g in CPU_GROUPS}
     latencies = latency_phase(server, tokens, progress)
-    return {"issue_per_s": median(issue_rates), "call_finish_per_s": median(call_rates),
+    return {"cpu_cores_during_calls": cpu, "issue_per_s": median(issue_rates), "call_finish_per_s": median(call_rates),
             "issue_rounds": issue_rates, "call_rounds": call_rates, "latency_p50_ms": median(latencies),
             "latency_p95_ms": pct(latencies, 0.95), "latency_samples": len(latencies)}
 
 
 CONFIGS = [("SQLite", 1), ("PostgreSQL", 1), ("PostgreSQL", 2), ("PostgreSQL", 4)]
+CPU_GROUPS = {
+    "platform": lambda name, cmd: "window_tui" in cmd and " serve " in cmd or "multiprocessing" in cmd,
+    "postgres": lambda name, cmd: name.startswith("postgres"),
+    "bench client": lambda name, cmd: "bench.queue_bench" in cmd,
+}
+CPU_SHARE: list[dict[str, float]] = []
 
 
 def main() -> None:
@@ -204,8 +216,10 @@ def main() -> None:
     configs = results["configs"]
     base = configs["SQLite ×1"]["call_finish_per_s"]
     for name, r in configs.items():
+        cpu = "，".join(f"{g} {v:.2f}" for g, v in r["cpu_cores_during_calls"].items())
         console.print(f"{name:<14} 取号 {r['issue_per_s']:>6,.0f}/s  叫号+办结 {r['call_finish_per_s']:>6,.0f}/s"
-                      f"（×{r['call_finish_per_s'] / base:.2f}）  叫号→显示屏 p95 {r['latency_p95_ms']:.1f} ms")
+                      f"（×{r['call_finish_per_s'] / base:.2f}）  叫号→显示屏 p95 {r['latency_p95_ms']:.1f} ms"
+                      f"  CPU（核）：{cpu}")
     bar_chart("叫号+办结（次/秒，30 个窗口并发，越高越好）",
               [(name, r["call_finish_per_s"]) for name, r in configs.items()], "次/秒")
     bar_chart("取号（次/秒）", [(name, r["issue_per_s"]) for name, r in configs.items()], "次/秒")

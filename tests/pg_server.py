@@ -41,34 +41,40 @@ def _binary(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _throwaway() -> str:
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    if not initdb or not pg_ctl:
-        raise NoServer("no PostgreSQL at WINDOW_TUI_TEST_PG or 127.0.0.1:5432, and no initdb/pg_ctl installed")
-    base = tempfile.mkdtemp(prefix="window-tui-pg-")
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root; run the cluster as an unprivileged user
-        user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
-        shutil.chown(base, user)
-        run_as = ["runuser", "-u", user, "--"]
-    data = os.path.join(base, "data")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    subprocess.run([*run_as, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], check=True,
-                   capture_output=True)
-    subprocess.run([*run_as, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"), "-o",
-                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                   check=True, capture_output=True)
-    atexit.register(lambda: subprocess.run([*run_as, pg_ctl, "-D", data, "-m", "immediate", "stop"],
-                                           capture_output=True))
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    deadline = time.monotonic() + 20
-    while not _answers(url):
-        if time.monotonic() > deadline:
-            raise NoServer(f"a throwaway cluster in {base} did not answer")
-        time.sleep(0.2)
-    return url
+class Cluster:
+    """A private PostgreSQL cluster in a temporary directory, started with the installed
+    binaries (as an unprivileged user when run as root: initdb refuses root)."""
+
+    def __init__(self) -> None:
+        initdb, self.pg_ctl = _binary("initdb"), _binary("pg_ctl")
+        if not initdb or not self.pg_ctl:
+            raise NoServer("no PostgreSQL at WINDOW_TUI_TEST_PG or 127.0.0.1:5432, and no initdb/pg_ctl installed")
+        self.base = tempfile.mkdtemp(prefix="window-tui-pg-")
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:
+            user = "postgres" if _user_exists("postgres") else "nobody"
+            shutil.chown(self.base, user)
+            self.run_as = ["runuser", "-u", user, "--"]
+        self.data = os.path.join(self.base, "data")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        subprocess.run([*self.run_as, initdb, "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync"],
+                       check=True, capture_output=True)
+        subprocess.run([*self.run_as, self.pg_ctl, "-D", self.data, "-w", "-l", os.path.join(self.base, "log"),
+                        "-o", f"-p {port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                       check=True, capture_output=True)
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        deadline = time.monotonic() + 20
+        while not _answers(self.url):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise NoServer(f"a throwaway cluster in {self.base} did not answer")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        subprocess.run([*self.run_as, self.pg_ctl, "-D", self.data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def _user_exists(name: str) -> bool:
@@ -90,7 +96,9 @@ def find_server() -> str:
         return configured
     if _answers(LOCAL):
         return LOCAL
-    return _throwaway()
+    cluster = Cluster()
+    atexit.register(cluster.stop)
+    return cluster.url
 
 
 class Schema:

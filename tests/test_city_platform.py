@@ -18,7 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.platform_process import ServeProcess
+from tests.conftest import Hall
+from tests.platform_process import ServeProcess, free_port
 from window_tui.client import PlatformClient, server_urls
 from window_tui.hall.feed import DisplayFeed
 
@@ -177,3 +178,143 @@ def test_server_urls_and_failover_order() -> None:
     assert client.active_url == "http://a:1"
     with pytest.raises(ValueError):
         server_urls(" , ")
+
+
+def _terminate(url: str, application: str) -> int:
+    with psycopg.connect(url, autocommit=True) as db:
+        return len(db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s"
+                              " AND pid <> pg_backend_pid()", (application,)).fetchall())
+
+
+class StreamReader(threading.Thread):
+    """A display's raw event stream: the ids of the calls it receives, and when."""
+
+    def __init__(self, hall: Hall) -> None:
+        super().__init__(daemon=True)
+        self.hall = hall
+        self.calls: dict[str, float] = {}
+        self.open = threading.Event()
+
+    def run(self) -> None:
+        import httpx
+
+        headers = {"Authorization": "Bearer demo-display-token"}
+        with httpx.Client(base_url=self.hall.url, timeout=None) as client, \
+                client.stream("GET", "/api/v1/events/stream", headers=headers) as response:
+            self.open.set()
+            try:
+                for line in response.iter_lines():
+                    if line.startswith("data:"):
+                        data = json.loads(line[5:])
+                        if data["kind"] == "called":
+                            self.calls[data["ticket"]] = time.monotonic()
+            except httpx.RemoteProtocolError:
+                return  # the test's platform stopped at teardown: the stream ends there
+
+
+def _wait(predicate, timeout: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_the_event_listener_is_supervised_and_streams_never_miss_a_call(make_hall) -> None:  # noqa: ANN001
+    """Calls made by another process reach this process's streams by NOTIFY; with the
+    listener's connection killed, by the once-a-second look at the table; the listener
+    comes back by itself, and /health says what state it is in."""
+    from window_tui.central.app import open_platform
+    from window_tui.central.dialect import LISTENER_APPLICATION
+
+    hall = make_hall(windows=4)
+    other = open_platform(hall.db, clock=hall.clock)  # another platform process, as far as the stream knows
+    reader = StreamReader(hall)
+    reader.start()
+    assert reader.open.wait(5)
+    with hall.display() as display:
+        assert _wait(lambda: display.get("/health").json()["events"] == "监听中", 5)
+
+        def call_elsewhere() -> tuple[str, float]:
+            other.queue.issue("A", hall.clock.now())
+            ticket = other.queue.call_next(1, hall.clock.now())
+            other.queue.finish(1, hall.clock.now(), [])
+            return ticket["label"], time.monotonic()
+
+        label, at = call_elsewhere()
+        assert _wait(lambda: label in reader.calls, 2)
+        assert reader.calls[label] - at < 0.5  # woken by NOTIFY, not by the fallback poll
+
+        assert _terminate(hall.db, LISTENER_APPLICATION) == 1
+        assert _wait(lambda: display.get("/health").json()["events"].startswith("未能监听"), 5)
+        label, at = call_elsewhere()
+        assert _wait(lambda: label in reader.calls, 3)  # the fallback poll: late by at most a second
+        assert reader.calls[label] - at < 1.6
+        assert _wait(lambda: display.get("/health").json()["events"] == "监听中", 5)  # back by itself
+        label, at = call_elsewhere()
+        assert _wait(lambda: label in reader.calls, 2) and reader.calls[label] - at < 0.5
+    other.connection.close()
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_lost_database_connection_is_one_refused_request_then_reconnected(make_hall) -> None:  # noqa: ANN001
+    from window_tui.central.dialect import PLATFORM_APPLICATION
+
+    hall = make_hall(windows=4)
+    token = hall.clerk_token(1)
+    with hall.kiosk() as kiosk, hall.client(token) as clerk:
+        assert kiosk.post("/tickets", json={"service": "A"}).status_code == 201
+        assert _terminate(hall.db, PLATFORM_APPLICATION) >= 1  # a DBA's kill, a failover, a restart
+        first = clerk.post("/windows/1/call-next", json={})
+        if first.status_code != 200:
+            assert first.status_code == 503 and first.json()["detail"] == "数据库暂时不可用，请稍后重试"
+            assert clerk.post("/windows/1/call-next", json={}).status_code == 200
+        assert clerk.get("/windows/1/state").json()["current"]["label"] == "A001"
+
+
+def test_serve_on_an_unreachable_database_says_so_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WINDOW_TUI_CONFIG": str(tmp_path / "none.toml")}
+    out = subprocess.run([sys.executable, "-m", "window_tui.cli", "serve", "--db",
+                          "postgresql://postgres:secret@127.0.0.1:1/city", "--port", str(free_port())],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("window-tui serve: 无法连接或读写 PostgreSQL 数据库"), out.stderr
+    assert "secret" not in out.stderr
+
+
+def test_a_throwaway_cluster_starts_where_no_server_answers() -> None:
+    """What a developer's machine without a PostgreSQL server gets: the installed binaries
+    start a private cluster for the test run (the path `find_server` takes last)."""
+    from tests.pg_server import Cluster, NoServer, Schema, _binary
+
+    if not (_binary("initdb") and _binary("pg_ctl")):
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed: the throwaway-cluster path is not tested")
+    try:
+        cluster = Cluster()
+    except NoServer as exc:
+        pytest.fail(str(exc))
+    try:
+        schema = Schema(cluster.url)
+        from window_tui.central.db import connect
+
+        platform_db = connect(schema.url)  # the platform's schema, migrated, on the private cluster
+        assert platform_db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+        platform_db.close()
+    finally:
+        cluster.stop()
+    assert not _answers_quietly(cluster.url)
+
+
+def _answers_quietly(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False

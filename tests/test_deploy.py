@@ -37,7 +37,9 @@ def unit(path: Path) -> configparser.ConfigParser:
 def window_tui_argv(path: Path) -> list[str]:
     argv = shlex.split(unit(path)["Service"]["ExecStart"])
     env = environment()
-    argv = [part.replace("${WINDOW_TUI_SERVER}", env["WINDOW_TUI_SERVER"]).replace("%i", "5") for part in argv]
+    for name, value in env.items():  # systemd expands ${NAME} from the EnvironmentFile
+        argv = [part.replace(f"${{{name}}}", value) for part in argv]
+    argv = [part.replace("%i", "5") for part in argv]
     return argv[argv.index(INSTALLED) + 1:] if INSTALLED in argv else []
 
 
@@ -65,6 +67,8 @@ def test_unit_commands_parse_and_agree(path: Path) -> None:
     assert callable(args.handler)
     if getattr(args, "server", None):
         assert args.server == environment()["WINDOW_TUI_SERVER"]
+    if isinstance(getattr(args, "db", None), str):  # a city platform: PostgreSQL, password elsewhere
+        assert args.db.startswith("postgresql://") and ":" not in args.db.split("://")[1].split("@")[0]
     if hasattr(args, "token_file") and args.token_file:
         assert args.token_file.startswith("/etc/window-tui/tokens/") and not getattr(args, "token", None)
 

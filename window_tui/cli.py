@@ -179,6 +179,9 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     audit = actions.add_parser("audit", help="查询某人的共享数据被谁、何时、为何查询")
     audit.add_argument("--person", required=True, help="身份证号或统一社会信用代码")
     actions.add_parser("list", help="列出业务、窗口、人员与设备")
+    move = actions.add_parser("migrate", help="把大厅的 SQLite 数据迁入 PostgreSQL（可重复执行，逐表核对行数与内容校验和）")
+    move.add_argument("--from", dest="source", type=Path, required=True, help="大厅的 SQLite 数据库文件")
+    move.add_argument("--to", dest="target", type=database_arg, required=True, help="postgresql://…")
     admin.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_admin"))
 
 

@@ -24,6 +24,9 @@ PG_SCHEMES = ("postgresql://", "postgres://")
 # single-writer order SQLite's BEGIN IMMEDIATE gives, across processes and hosts.
 WRITER_LOCK = 0x57494E44  # "WIND"
 EVENTS_CHANNEL = "window_tui_events"
+# How the platform's connections show in pg_stat_activity, for a DBA (and the tests).
+PLATFORM_APPLICATION = "window-tui platform"
+LISTENER_APPLICATION = "window-tui events"
 
 IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 DatabaseError: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
@@ -145,7 +148,8 @@ class PgConnection:
         self._closed = False
 
     def _open(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
+        return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10,
+                               application_name=PLATFORM_APPLICATION)
 
     def _cursor(self) -> psycopg.Cursor[Any]:
         # After the server restarted or the network dropped, the request that met the broken

@@ -11,7 +11,7 @@ import logging
 
 import psycopg
 
-from window_tui.central.dialect import EVENTS_CHANNEL
+from window_tui.central.dialect import EVENTS_CHANNEL, LISTENER_APPLICATION
 from window_tui.central.hub import EventHub
 
 log = logging.getLogger("window_tui.central.listener")
@@ -37,7 +37,8 @@ class EventListener:
         delay = 0.5
         while True:
             try:
-                connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=5)
+                connection = await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True, connect_timeout=5, application_name=LISTENER_APPLICATION)
                 async with connection:
                     await connection.execute(f"LISTEN {EVENTS_CHANNEL}")
                     self.state = "监听中"
