@@ -318,3 +318,41 @@ def _answers_quietly(url: str) -> bool:
             return True
     except psycopg.Error:
         return False
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_the_console_carries_on_at_the_second_platform_process(make_hall, tmp_path: Path) -> None:  # noqa: ANN001
+    """The clerk's console knows two platform processes; the one it used stops mid-shift; the
+    clerk goes on at the other without logging in again or retyping anything."""
+    from tests.ui_helpers import make_app, noticed, screen_text, wait_for
+    from window_tui.central.app import open_platform
+    from window_tui.central.server import EmbeddedServer
+    from window_tui.ui.console import ConsoleScreen
+
+    hall: Hall = make_hall(persons=300)
+    second = EmbeddedServer(open_platform(hall.db, clock=hall.clock)).start()
+    try:
+        for _ in range(2):
+            hall.platform.queue.issue("A", hall.clock.now())
+        app, session = make_app(f"{hall.url},{second.url}", tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+            await pilot.press("n")
+            await wait_for(pilot, lambda: "A001" in screen_text(app))
+            hall.server.stop()  # the first process goes away mid-shift
+            await pilot.press("f")
+            # The finish was on its way when the process went: it is not repeated behind the clerk's
+            # back (a call-next could have been done), the clerk is told, and presses F again.
+            await wait_for(pilot, lambda: noticed(app, "办结失败"))
+            assert session.client.active_url == second.url
+            await pilot.press("f")
+            await wait_for(pilot, lambda: "A001" not in screen_text(app).split("等候人数")[0])
+            await pilot.press("n")
+            await wait_for(pilot, lambda: "A002" in screen_text(app))
+        rows = hall.platform.connection.execute(
+            "SELECT label, status, window FROM tickets ORDER BY id").fetchall()
+        assert [tuple(r) for r in rows] == [("A001", "done", 5), ("A002", "called", 5)]
+    finally:
+        second.stop()
+        second.platform.connection.close()
