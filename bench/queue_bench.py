@@ -6,6 +6,7 @@ processes, in the same run, so the figures compare side by side.
 
     .venv/bin/python -m bench.queue_bench            # all four
     .venv/bin/python -m bench.queue_bench sqlite     # only SQLite (no PostgreSQL needed)
+    .venv/bin/python -m bench.queue_bench hold       # only the time one queue transaction takes
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from rich.progress import Progress
 
-from bench.common import bar_chart, console, cpu_seconds_by_group, median, pct, save
+from bench.common import RESULTS, bar_chart, console, cpu_seconds_by_group, median, pct, save
 from tests.platform_process import ServeProcess
 
 WINDOWS = 30
@@ -185,7 +186,53 @@ CPU_GROUPS = {
 CPU_SHARE: list[dict[str, float]] = []
 
 
+def transaction_ms(db: Path | str) -> float:
+    """Time one queue transaction takes in-process (call-next or finish, one thread, 3,000
+    tickets waiting): on PostgreSQL that is how long the writer lock is held, so one hall
+    can never exceed 1000 / this many changes per second, however many cores."""
+    from tests.conftest import START
+    from window_tui.central.app import open_platform
+    from window_tui.central.clock import FixedClock
+    from window_tui.central.seed import seed_demo
+
+    clock = FixedClock(at=START)
+    platform = open_platform(db, clock=clock)
+    seed_demo(platform.connection, clock.now(), persons=200, windows=4)
+    for i in range(3000):
+        platform.queue.issue("ABCD"[i % 4], clock.now())
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(200):
+            platform.queue.call_next(1, clock.now())
+            platform.queue.finish(1, clock.now(), [])
+        runs.append((time.perf_counter() - started) / 400 * 1000)
+    platform.connection.close()
+    return median(runs)
+
+
+def hold_times(pg_base: str) -> dict[str, float]:
+    from tests.pg_server import Schema
+
+    schema = Schema(pg_base)
+    try:
+        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+            out = {"SQLite": transaction_ms(Path(tmp) / "central.db"), "PostgreSQL": transaction_ms(schema.url)}
+    finally:
+        schema.drop()
+    for name, ms in out.items():
+        console.print(f"{name} 一次队列事务（进程内，单线程）中位数 {ms:.3f} ms → 单个大厅上限约 {1000 / ms:,.0f} 次/秒")
+    return out
+
+
 def main() -> None:
+    if sys.argv[1:] == ["hold"]:
+        from tests.pg_server import find_server
+
+        results = json.loads((RESULTS / "queue.json").read_text(encoding="utf-8"))
+        results["transaction_ms"] = hold_times(find_server())
+        save("queue", results)
+        return
     only_sqlite = sys.argv[1:] == ["sqlite"]
     pg_base = ""
     if not only_sqlite:
@@ -213,6 +260,8 @@ def main() -> None:
                 finally:
                     if schema is not None:
                         schema.drop()
+    if not only_sqlite:
+        results["transaction_ms"] = hold_times(pg_base)
     configs = results["configs"]
     base = configs["SQLite ×1"]["call_finish_per_s"]
     for name, r in configs.items():
