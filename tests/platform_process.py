@@ -85,3 +85,32 @@ class ServeProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def issue_in_parallel(servers: list[ServeProcess], total: int, threads: int) -> list[str]:
+    """`total` tickets of random services from `threads` kiosks at once, spread over the
+    servers; returns what went wrong (empty when every ticket was issued)."""
+    import http.client
+    import random
+    import threading
+
+    errors: list[str] = []
+
+    def kiosk(seed: int) -> None:
+        rng = random.Random(seed)
+        server = servers[seed % len(servers)]
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+        for _ in range(total // threads):
+            connection.request("POST", "/api/v1/tickets", body=json.dumps({"service": rng.choice("ABCD")}),
+                               headers={"Authorization": "Bearer demo-kiosk-token",
+                                        "Content-Type": "application/json"})
+            response = connection.getresponse()
+            if response.read() and response.status != 201:
+                errors.append(f"issue {response.status}")
+
+    workers = [threading.Thread(target=kiosk, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors

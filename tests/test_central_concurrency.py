@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import random
 import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
 
-from tests.platform_process import ServeProcess
+from tests.platform_process import ServeProcess, issue_in_parallel
 
 TICKETS = 10_000
 WINDOWS = 30
@@ -23,24 +22,8 @@ def test_thirty_windows_ten_thousand_calls(tmp_path: Path) -> None:
     db = tmp_path / "central.db"
     with ServeProcess(db, windows=WINDOWS, persons=300, workers=2) as server:
         tokens = {w: server.login(w) for w in range(1, WINDOWS + 1)}
-        errors: list[str] = []
 
-        def issue(n: int, seed: int) -> None:
-            rng = random.Random(seed)
-            connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
-            for _ in range(n):
-                body = json.dumps({"service": rng.choice("ABCD")})
-                connection.request("POST", "/api/v1/tickets", body=body, headers={
-                    "Authorization": "Bearer demo-kiosk-token", "Content-Type": "application/json"})
-                response = connection.getresponse()
-                if response.read() and response.status != 201:
-                    errors.append(f"issue {response.status}")
-
-        threads = [threading.Thread(target=issue, args=(TICKETS // 10, i)) for i in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = issue_in_parallel([server], TICKETS, 10)
         called: dict[int, list[str]] = {w: [] for w in tokens}
         processes: set[int] = set()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import random
 import threading
 import time
 from collections import Counter
@@ -19,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.conftest import Hall
-from tests.platform_process import ServeProcess, free_port
+from tests.platform_process import ServeProcess, free_port, issue_in_parallel
 from window_tui.client import PlatformClient, server_urls
 from window_tui.hall.feed import DisplayFeed
 
@@ -109,22 +108,8 @@ def test_four_processes_one_queue_and_a_process_killed_midway(pg_url: str, tmp_p
                          for _ in range(PROCESSES - 1)]
     try:
         urls = [s.url for s in servers]
-        errors: list[str] = []
 
-        def issue(n: int, seed: int) -> None:
-            rng = random.Random(seed)
-            server = servers[seed % PROCESSES]
-            connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
-            for _ in range(n):
-                status, _ = _post(connection, "/tickets", {"service": rng.choice("ABCD")}, "demo-kiosk-token")
-                if status != 201:
-                    errors.append(f"issue {status}")
-
-        threads = [threading.Thread(target=issue, args=(TICKETS // 8, i)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = issue_in_parallel(servers, TICKETS, 8)
         assert errors == []
 
         # The displays list the doomed process first: it is where they start.
