@@ -113,7 +113,8 @@ DB_HELP = ("数据库：SQLite 文件（默认在数据目录下 central.db）�
 
 
 def database_arg(text: str) -> Path | str:
-    """A SQLite file path, or a PostgreSQL URL kept as text."""
+    """A SQLite file path, or a PostgreSQL URL kept as text (the schemes of
+    central.dialect.PG_SCHEMES, spelled here so the parser does not import psycopg)."""
     if text.startswith(("postgresql://", "postgres://")):
         return text
     if "://" in text:

@@ -205,7 +205,7 @@ def create_app(platform: Platform) -> FastAPI:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
                 "hall": platform.hall_name, "process": os.getpid(),
-                "database": "postgresql" if platform.listener else "sqlite",
+                "database": "postgresql" if is_postgres(platform.connection) else "sqlite",
                 "events": platform.listener.state if platform.listener else "本进程"}
 
     @app.post(f"{API}/auth/login", responses=ERRORS)

@@ -30,7 +30,6 @@ LISTENER_APPLICATION = "window-tui events"
 
 IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 DatabaseError: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
-OperationalError: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
 
 
 def is_postgres_url(target: object) -> bool:
@@ -174,10 +173,6 @@ class PgConnection:
     def begin_locked(self) -> None:
         """BEGIN and the writer lock in one round trip (two statements, no parameters)."""
         self._cursor().execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})", prepare=False)
-
-    @property
-    def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def close(self) -> None:
         self._closed = True

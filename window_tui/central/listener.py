@@ -46,11 +46,11 @@ class EventListener:
                     self.hub.notify()  # whatever was committed while nobody listened
                     async for _ in connection.notifies():
                         self.hub.notify()
-            except asyncio.CancelledError:
-                raise
+                reason = "连接已关闭"
             except Exception as exc:  # noqa: BLE001 (every failure is logged, shown and retried)
-                self.failures += 1
-                self.state = f"未能监听（{type(exc).__name__}），每秒轮询；{delay:.0f} 秒后重试"
-                log.warning("event listener lost: %s; retrying in %.1f s", exc, delay)
+                reason = f"{type(exc).__name__}: {exc}"
+            log.warning("event listener lost (%s); retrying in %g s", reason, delay)
+            self.failures += 1
+            self.state = f"未能监听（{reason.split(':')[0]}），每秒轮询；{delay:g} 秒后重试"
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff)

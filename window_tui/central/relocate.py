@@ -54,8 +54,11 @@ def _quoted(columns: list[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
-def _rows(connection: Connection, table: str, columns: list[str], key: list[str]) -> Iterator[tuple[Any, ...]]:
-    cursor = connection.execute(f"SELECT {_quoted(columns)} FROM {table} ORDER BY {_quoted(key)}")
+def _rows(connection: Connection, table: str, columns: list[str], order: list[str] | None = None
+          ) -> Iterator[tuple[Any, ...]]:
+    """The table's rows, a batch in memory at a time."""
+    sql = f"SELECT {_quoted(columns)} FROM {table}" + (f" ORDER BY {_quoted(order)}" if order else "")
+    cursor = connection.execute(sql)
     while batch := cursor.fetchmany(BATCH):
         for row in batch:
             yield tuple(row)
@@ -66,12 +69,10 @@ def _digest(connection: Connection, table: str, columns: list[str]) -> tuple[int
     modulo 2^256: the databases sort text by different collations, the sum does not care)."""
     total = 0
     count = 0
-    cursor = connection.execute(f"SELECT {_quoted(columns)} FROM {table}")
-    while batch := cursor.fetchmany(BATCH):
-        for row in batch:
-            encoded = json.dumps(tuple(row), ensure_ascii=False, default=repr).encode("utf-8")
-            total = (total + int.from_bytes(hashlib.sha256(encoded).digest(), "big")) % 2**256
-            count += 1
+    for row in _rows(connection, table, columns):
+        encoded = json.dumps(row, ensure_ascii=False, default=repr).encode("utf-8")
+        total = (total + int.from_bytes(hashlib.sha256(encoded).digest(), "big")) % 2**256
+        count += 1
     return count, f"{total:064x}"
 
 
