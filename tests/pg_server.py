@@ -113,5 +113,9 @@ class Schema:
         self.url = f"{server}{separator}options={quote(f'-csearch_path={self.name}')}"
 
     def drop(self) -> None:
+        """The schema and the halls a city platform made beside it ({name}_hall_{code})."""
         with psycopg.connect(self.server, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")
+            halls = connection.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+                                       (f"{self.name}\\_hall\\_%",)).fetchall()
+            for (name,) in [(self.name,), *halls]:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')

@@ -122,6 +122,16 @@ def database_arg(text: str) -> Path | str:
     return Path(text)
 
 
+def hall_code_arg(text: str) -> str:
+    """A hall's code in a city platform (central.city.HALL_CODE: letters and digits)."""
+    if not text.isascii() or not text.isalnum() or len(text) > 20:
+        raise argparse.ArgumentTypeError(f"大厅代码应为 1–20 位字母或数字：{text}")
+    return text
+
+
+HALL_HELP = "城市平台（PostgreSQL）中的大厅代码；不给则为数据库地址本身的大厅"
+
+
 def _register_platform(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="运行中心平台（HTTP API；SQLite 文件或 PostgreSQL）")
     serve.add_argument("--db", type=database_arg, help=DB_HELP)
@@ -139,6 +149,9 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
                                      parser_class=ChineseArgumentParser)
     export = stats_sub.add_parser("export", help="导出按窗口、按人员、按一件事的统计（csv 或 xlsx）")
     export.add_argument("--db", type=database_arg, help=DB_HELP)
+    scope = export.add_mutually_exclusive_group()
+    scope.add_argument("--hall", type=hall_code_arg, help=HALL_HELP)
+    scope.add_argument("--city", action="store_true", help="全市：每个大厅一行，另加合计（PostgreSQL）")
     export.add_argument("--from", dest="first", type=iso_date, required=True, help="起始日期 YYYY-MM-DD")
     export.add_argument("--to", dest="last", type=iso_date, required=True, help="结束日期 YYYY-MM-DD（含）")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
@@ -147,6 +160,7 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
 
     admin = sub.add_parser("admin", help="管理业务、窗口、人员与设备令牌")
     admin.add_argument("--db", type=database_arg, help=DB_HELP)
+    admin.add_argument("--hall", type=hall_code_arg, help=HALL_HELP)
     actions = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION",
                                    parser_class=ChineseArgumentParser)
     service = actions.add_parser("add-service", help="添加业务类别")
@@ -183,6 +197,13 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     move = actions.add_parser("migrate", help="把大厅的 SQLite 数据迁入 PostgreSQL（可重复执行，逐表核对行数与内容校验和）")
     move.add_argument("--from", dest="source", type=Path, required=True, help="大厅的 SQLite 数据库文件")
     move.add_argument("--to", dest="target", type=database_arg, required=True, help="postgresql://…")
+    move.add_argument("--hall", dest="move_hall", type=hall_code_arg,
+                      help="迁入城市平台中的这个大厅（没有则新建，需 --hall-name）；不给则迁入数据库地址本身")
+    move.add_argument("--hall-name", default="", help="新建大厅时的名称")
+    add_hall = actions.add_parser("add-hall", help="在城市平台（PostgreSQL）中添加大厅（各自的业务、窗口、人员、号码）")
+    add_hall.add_argument("code", type=hall_code_arg)
+    add_hall.add_argument("--name", required=True, help="大厅名称")
+    actions.add_parser("list-halls", help="列出城市平台中的大厅")
     admin.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_admin"))
 
 

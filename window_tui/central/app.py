@@ -81,14 +81,17 @@ class Platform:
     progress_per_minute: int = 30  # per address, public progress lookups
     rating_period: timedelta = timedelta(minutes=30)  # a rating comes within this after finishing
     login_tarpit: float = 1.0  # seconds a refused login waits before its answer (asynchronously)
+    hall_code: str = ""  # the hall's code in a city platform (its path: /halls/{code})
+    listener: EventListener | None = None  # PostgreSQL: one per process, shared by its halls
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
-        self.listener: EventListener | None = None
         if is_postgres(self.connection):
             # Other processes and hosts write to the same database: streams are woken by
             # LISTEN/NOTIFY and look at the table once a second in any case.
-            self.listener = EventListener(self.connection.url, self.hub)
+            if self.listener is None:
+                self.listener = EventListener(self.connection.url, {})
+            self.listener.hubs[self.connection.schema] = self.hub
             self.poll_interval = self.poll_interval or FALLBACK_POLL
         self._catalog_json = json.dumps(catalog_document(self.catalog), ensure_ascii=False).encode("utf-8")
 
@@ -204,7 +207,7 @@ def create_app(platform: Platform) -> FastAPI:
     @app.get(f"{API}/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
-                "hall": platform.hall_name, "process": os.getpid(),
+                "hall": platform.hall_name, "hall_code": platform.hall_code, "process": os.getpid(),
                 "database": "postgresql" if is_postgres(platform.connection) else "sqlite",
                 "events": platform.listener.state if platform.listener else "本进程"}
 

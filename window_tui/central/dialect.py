@@ -10,8 +10,10 @@ except through `is_postgres` and the helpers here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -20,8 +22,9 @@ from typing import Any
 import psycopg
 
 PG_SCHEMES = ("postgresql://", "postgres://")
-# Every platform write in PostgreSQL holds this advisory lock until it commits: the same
-# single-writer order SQLite's BEGIN IMMEDIATE gives, across processes and hosts.
+# Every platform write in PostgreSQL holds its hall's advisory lock (derived from this and the
+# schema) until it commits: the single-writer order SQLite's BEGIN IMMEDIATE gives, across
+# processes and hosts, one hall at a time.
 WRITER_LOCK = 0x57494E44  # "WIND"
 EVENTS_CHANNEL = "window_tui_events"
 # How the platform's connections show in pg_stat_activity, for a DBA (and the tests).
@@ -135,27 +138,79 @@ def _params(params: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(int(p) if isinstance(p, bool) else p for p in params)
 
 
-class PgConnection:
-    """A PostgreSQL connection with the part of sqlite3.Connection's interface the
-    platform uses. Autocommit, so `transaction()` decides where transactions begin."""
-
-    dialect = "postgresql"
+class _Link:
+    """The one PostgreSQL connection a process holds, shared by every hall it serves. A hall
+    is a schema; the link switches `search_path` only between transactions (the platform's
+    database work runs on one thread, statement after statement)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.closed = False
+        self._lock = threading.RLock()
         self.raw: psycopg.Connection[Any] = self._open()
-        self._closed = False
+        row = self.raw.execute("SELECT current_schema()").fetchone()
+        if row is None or row[0] is None:
+            raise psycopg.OperationalError("数据库地址的 search_path 中没有可用的 schema")
+        self.home: str = row[0]
+        self._path = self.home
 
     def _open(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10,
                                application_name=PLATFORM_APPLICATION)
 
+    def cursor(self, schema: str) -> psycopg.Cursor[Any]:
+        with self._lock:
+            # After the server restarted or the network dropped, the request that met the broken
+            # connection failed (503); the next one connects again, never in a transaction's middle.
+            if (self.raw.broken or self.raw.closed) and not self.closed:
+                self.raw = self._open()
+                self._path = self.home
+            if self._path != schema:
+                if self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    raise RuntimeError(f"事务进行中不能切换到 schema {schema}")
+                self.raw.execute(f"SET search_path TO {quote_identifier(schema)}")
+                self._path = schema
+            return self.raw.cursor()
+
+    def close(self) -> None:
+        self.closed = True
+        self.raw.close()
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def writer_lock_key(schema: str) -> int:
+    """The advisory lock of one schema (one hall): halls never wait for each other."""
+    digest = hashlib.blake2b(f"{WRITER_LOCK}:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PgConnection:
+    """A PostgreSQL connection with the part of sqlite3.Connection's interface the
+    platform uses, on one schema (the URL's own, or a hall's: `in_schema`). Autocommit,
+    so `transaction()` decides where transactions begin."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, link: _Link | None = None, schema: str | None = None) -> None:
+        self.url = url
+        self._link = link or _Link(url)
+        self.schema = schema or self._link.home
+        self._begin = f"BEGIN; SELECT pg_advisory_xact_lock({writer_lock_key(self.schema)})"
+
+    @property
+    def home_schema(self) -> str:
+        """The schema the URL reaches (the city's registry lives there)."""
+        return self._link.home
+
+    def in_schema(self, schema: str) -> PgConnection:
+        """The same server connection, working in another schema."""
+        return PgConnection(self.url, link=self._link, schema=schema)
+
     def _cursor(self) -> psycopg.Cursor[Any]:
-        # After the server restarted or the network dropped, the request that met the broken
-        # connection failed (503); the next one connects again, never in a transaction's middle.
-        if (self.raw.broken or self.raw.closed) and not self._closed:
-            self.raw = self._open()
-        return self.raw.cursor()
+        return self._link.cursor(self.schema)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         cursor = self._cursor()
@@ -171,12 +226,11 @@ class PgConnection:
         return cursor
 
     def begin_locked(self) -> None:
-        """BEGIN and the writer lock in one round trip (two statements, no parameters)."""
-        self._cursor().execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})", prepare=False)
+        """BEGIN and this schema's writer lock in one round trip (two statements, no parameters)."""
+        self._cursor().execute(self._begin, prepare=False)  # type: ignore[arg-type]
 
     def close(self) -> None:
-        self._closed = True
-        self.raw.close()
+        self._link.close()
 
 
 def is_postgres(connection: Any) -> bool:
@@ -198,7 +252,7 @@ def after_migrate(connection: Any) -> None:
         return
     connection.execute(
         "CREATE OR REPLACE FUNCTION window_tui_notify_events() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$ BEGIN PERFORM pg_notify('{EVENTS_CHANNEL}', ''); RETURN NULL; END $$")
+        f"$$ BEGIN PERFORM pg_notify('{EVENTS_CHANNEL}', TG_TABLE_SCHEMA); RETURN NULL; END $$")
     connection.execute("CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events "
                        "FOR EACH STATEMENT EXECUTE FUNCTION window_tui_notify_events()")
 

@@ -56,21 +56,31 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def build_sheets(connection: Connection, first: date, last: date,
-                 progress: Callable[[int, int], None] | None = None) -> list[Sheet]:
-    """The export's tables for the days first..last (inclusive), a day at a time."""
-    windows: dict[int, Tally] = {}
-    clerks: dict[str, Tally] = {}
-    names = {r["number"]: r["name"] for r in connection.execute("SELECT number, name FROM clerks")}
-    bundles: dict[str, dict[str, Any]] = {}
+@dataclass
+class HallFigures:
+    """One hall's tallies over the range: per window, per clerk, per bundle, and in all."""
+
+    windows: dict[int, Tally] = field(default_factory=dict)
+    clerks: dict[str, Tally] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    bundles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    total: Tally = field(default_factory=Tally)
+
+
+def collect(connection: Connection, first: date, last: date,
+            progress: Callable[[int, int], None] | None = None) -> HallFigures:
+    """Tally one hall's days first..last (inclusive), a day at a time."""
+    figures = HallFigures(names={r["number"]: r["name"] for r in connection.execute("SELECT number, name FROM clerks")})
+    windows, clerks, bundles, total = figures.windows, figures.clerks, figures.bundles, figures.total
     days = (last - first).days + 1
     for index in range(days):
         day = (first + timedelta(days=index)).isoformat()
         for t in connection.execute("SELECT * FROM tickets WHERE day = ? AND status = 'done'", (day,)):
-            for tally in (windows.setdefault(t["window"], Tally()), clerks.setdefault(t["clerk"] or "", Tally())):
+            tallies = (windows.setdefault(t["window"], Tally()), clerks.setdefault(t["clerk"] or "", Tally()), total)
+            wait = _seconds(t["issued_at"], t["called_at"])
+            handle = _seconds(t["started_at"] or t["called_at"], t["finished_at"])
+            for tally in tallies:
                 tally.served += 1
-                wait = _seconds(t["issued_at"], t["called_at"])
-                handle = _seconds(t["started_at"] or t["called_at"], t["finished_at"])
                 if wait is not None:
                     tally.waits.append(wait)
                 if handle is not None:
@@ -78,11 +88,12 @@ def build_sheets(connection: Connection, first: date, last: date,
         for e in connection.execute("SELECT window, payload FROM events WHERE day = ? AND kind = 'no_show'", (day,)):
             windows.setdefault(e["window"], Tally()).no_shows += 1
             clerks.setdefault(json.loads(e["payload"]).get("clerk", ""), Tally()).no_shows += 1
+            total.no_shows += 1
         for c in connection.execute("SELECT * FROM cases WHERE substr(COALESCE(NULLIF(accepted_at, ''), received_at),"
                                     " 1, 10) = ?", (day,)):
             body = json.loads(c["body"])
             status = c["status"] if c["status"] != "superseded" else "notice"
-            for tally in (windows.setdefault(c["window"], Tally()), clerks.setdefault(c["clerk"], Tally())):
+            for tally in (windows.setdefault(c["window"], Tally()), clerks.setdefault(c["clerk"], Tally()), total):
                 tally.cases[status] += 1
             bundle = bundles.setdefault(c["bundle"], {"name": c["bundle_name"], "accepted": 0, "first_visit": 0,
                                                       "after_notice": 0, "notice": 0, "rejected": 0, "promised": []})
@@ -100,23 +111,74 @@ def build_sheets(connection: Connection, first: date, last: date,
                                     " ON c.case_number = r.case_number WHERE substr(r.rated_at, 1, 10) = ?", (day,)):
             windows.setdefault(r["window"], Tally()).ratings[r["level"]] += 1
             clerks.setdefault(r["clerk"] or "", Tally()).ratings[r["level"]] += 1
+            total.ratings[r["level"]] += 1
         if progress is not None:
             progress(index + 1, days)
-    period = f"{first.isoformat()}至{last.isoformat()}"
-    by_window = Sheet("按窗口", ["统计期间", "窗口", *PEOPLE_COLUMNS],
-                      [[period, number, *tally.row()] for number, tally in sorted(windows.items(), key=lambda i: i[0] or 0)])
-    by_clerk = Sheet("按人员", ["统计期间", "工号", "姓名", *PEOPLE_COLUMNS],
-                     [[period, number or "（未登录）", names.get(number, ""), *tally.row()]
-                      for number, tally in sorted(clerks.items())])
-    bundle_rows = []
+    return figures
+
+
+def _bundle_rows(bundles: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    rows = []
     for code, b in sorted(bundles.items()):
         applications = b["accepted"] + b["notice"] + b["rejected"]  # a completed notice counts once, as accepted
         share = round(b["first_visit"] / applications, 4) if applications else 0.0
         promised = round(sum(b["promised"]) / len(b["promised"]), 1) if b["promised"] else 0.0
-        bundle_rows.append([code, b["name"], applications, b["accepted"], b["first_visit"], share, b["after_notice"],
-                            b["notice"], b["rejected"], promised])
-    by_bundle = Sheet("按一件事", ["统计期间", *BUNDLE_COLUMNS], [[period, *row] for row in bundle_rows])
-    return [by_window, by_clerk, by_bundle]
+        rows.append([code, b["name"], applications, b["accepted"], b["first_visit"], share, b["after_notice"],
+                     b["notice"], b["rejected"], promised])
+    return rows
+
+
+def _hall_sheets(figures: HallFigures, period: str, hall: list[Any]) -> list[Sheet]:
+    """The three tables of one hall; `hall` is [] for a hall's own export, [code, name] for the city's."""
+    by_window = [[period, *hall, number, *tally.row()]
+                 for number, tally in sorted(figures.windows.items(), key=lambda i: i[0] or 0)]
+    by_clerk = [[period, *hall, number or "（未登录）", figures.names.get(number, ""), *tally.row()]
+                for number, tally in sorted(figures.clerks.items())]
+    by_bundle = [[period, *hall, *row] for row in _bundle_rows(figures.bundles)]
+    columns = ["大厅代码", "大厅"] if hall else []
+    return [Sheet("按窗口", ["统计期间", *columns, "窗口", *PEOPLE_COLUMNS], by_window),
+            Sheet("按人员", ["统计期间", *columns, "工号", "姓名", *PEOPLE_COLUMNS], by_clerk),
+            Sheet("按一件事", ["统计期间", *columns, *BUNDLE_COLUMNS], by_bundle)]
+
+
+def build_sheets(connection: Connection, first: date, last: date,
+                 progress: Callable[[int, int], None] | None = None) -> list[Sheet]:
+    """The export's tables for one hall, days first..last (inclusive)."""
+    return _hall_sheets(collect(connection, first, last, progress), f"{first.isoformat()}至{last.isoformat()}", [])
+
+
+def build_city_sheets(halls: list[tuple[str, str, Connection]], first: date, last: date,
+                      progress: Callable[[int, int], None] | None = None) -> list[Sheet]:
+    """The city's export: every hall's rows (with its code and name), and one sheet with a row
+    per hall and the city's total (waits and handling times over all tickets, not averages of
+    averages)."""
+    period = f"{first.isoformat()}至{last.isoformat()}"
+    days = (last - first).days + 1
+    sheets: list[Sheet] = []
+    per_hall: list[list[Any]] = []
+    city = Tally()
+    for number, (code, name, connection) in enumerate(halls):
+        def step(done: int, _total: int, before: int = number * days) -> None:
+            if progress is not None:
+                progress(before + done, len(halls) * days)
+
+        figures = collect(connection, first, last, step)
+        for index, sheet in enumerate(_hall_sheets(figures, period, [code, name])):
+            if len(sheets) <= index:
+                sheets.append(sheet)
+            else:
+                sheets[index].rows.extend(sheet.rows)
+        per_hall.append([period, code, name, *figures.total.row()])
+        city.served += figures.total.served
+        city.no_shows += figures.total.no_shows
+        city.waits += figures.total.waits
+        city.handles += figures.total.handles
+        for status, count in figures.total.cases.items():
+            city.cases[status] += count
+        for level, count in figures.total.ratings.items():
+            city.ratings[level] += count
+    per_hall.append([period, "合计", f"全市 {len(halls)} 个大厅", *city.row()])
+    return [Sheet("按大厅", ["统计期间", "大厅代码", "大厅", *PEOPLE_COLUMNS], per_hall), *sheets]
 
 
 def write_csv(sheets: list[Sheet], out: Path) -> list[Path]:

@@ -37,7 +37,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        limit = self.limit_for(route_path(scope))  # a hall's app sees its path after /halls/{code}
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
@@ -54,6 +54,13 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def route_path(scope: Scope) -> str:
+    """The path below the app's mount point (a hall of a city platform is mounted at
+    /halls/{code}; ASGI keeps the full path and names the mount in root_path)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root + "/") else path
 
 
 class BodyTooLarge(Exception):

@@ -2,7 +2,8 @@
 commits an event to the PostgreSQL database (LISTEN/NOTIFY; the trigger is in
 `dialect.after_migrate`). Supervised: a lost connection is logged, shown on
 /health, and retried with backoff; meanwhile the streams poll once a second, so
-a display is late by at most that, never missing a call."""
+a display is late by at most that, never missing a call. One listener serves every
+hall of a process: a notification names the schema (the hall) whose events moved."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ FALLBACK_POLL = 1.0  # seconds between a stream's own looks at the events table
 
 
 class EventListener:
-    def __init__(self, url: str, hub: EventHub, *, max_backoff: float = 30.0) -> None:
+    def __init__(self, url: str, hubs: dict[str, EventHub], *, max_backoff: float = 30.0) -> None:
         self.url = url
-        self.hub = hub
+        self.hubs = hubs  # schema -> the streams of that hall (halls join while serving)
         self.max_backoff = max_backoff
         self.state = "未启动"
         self.failures = 0
@@ -43,9 +44,13 @@ class EventListener:
                     await connection.execute(f"LISTEN {EVENTS_CHANNEL}")
                     self.state = "监听中"
                     delay = 0.5
-                    self.hub.notify()  # whatever was committed while nobody listened
-                    async for _ in connection.notifies():
-                        self.hub.notify()
+                    self._wake_all()  # whatever was committed while nobody listened
+                    async for notice in connection.notifies():
+                        hub = self.hubs.get(notice.payload)
+                        if hub is None:
+                            self._wake_all()  # a trigger from before halls named their schema
+                        else:
+                            hub.notify()
                 reason = "连接已关闭"
             except Exception as exc:  # noqa: BLE001 (every failure is logged, shown and retried)
                 reason = f"{type(exc).__name__}: {exc}"
@@ -54,3 +59,7 @@ class EventListener:
             self.state = f"未能监听（{reason.split(':')[0]}），每秒轮询；{delay:g} 秒后重试"
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
+
+    def _wake_all(self) -> None:
+        for hub in list(self.hubs.values()):
+            hub.notify()

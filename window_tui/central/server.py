@@ -79,7 +79,8 @@ def _platform_from_spec(spec: dict[str, Any], *, poll_interval: float = 0.0) -> 
 
     calendar_file = Path(spec["calendar_file"]) if spec.get("calendar_file") else None
     db = spec["db"] if is_postgres_url(spec["db"]) else Path(spec["db"])
-    return open_platform(db, hall_name=spec["hall_name"], followup_workdays=spec["followup_workdays"],
+    return open_platform(db, hall_name=spec["hall_name"], hall_code=spec.get("hall_code", ""),
+                         followup_workdays=spec["followup_workdays"],
                          calendar=WorkCalendar.load(calendar_file), clock=Clock(tz=hall_zone(spec["timezone"])),
                          poll_interval=poll_interval)
 
@@ -97,12 +98,23 @@ def worker_app() -> Any:
     spec = json.loads(os.environ[SPEC_ENV])
     # SQLite: the streams look at the events table every 50 ms; PostgreSQL wakes them (LISTEN).
     platform = _platform_from_spec(spec, poll_interval=0.0 if is_postgres_url(spec["db"]) else 0.05)
+    return platform_app(platform)
+
+
+def platform_app(platform: Platform) -> Any:
+    """The app `serve` runs: on PostgreSQL the city's halls too (/halls/{code}), on SQLite one hall."""
+    from window_tui.central.dialect import is_postgres
+
+    if is_postgres(platform.connection):
+        from window_tui.central.city_app import CityApp
+
+        return CityApp(platform)
     return create_app(platform)
 
 
 def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
           followup_workdays: int, calendar_file: Path | None, timezone: str = "Asia/Shanghai",
-          workers: int = 1) -> None:
+          workers: int = 1, hall_code: str = "") -> None:
     import json
     import os
 
@@ -111,7 +123,7 @@ def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int
 
     if isinstance(db, Path):
         db.parent.mkdir(parents=True, exist_ok=True)
-    spec = {"db": str(db), "hall_name": hall_name, "followup_workdays": followup_workdays,
+    spec = {"db": str(db), "hall_name": hall_name, "hall_code": hall_code, "followup_workdays": followup_workdays,
             "calendar_file": str(calendar_file) if calendar_file else "", "timezone": timezone}
     platform = _platform_from_spec(spec)  # migrates the schema once, before any worker starts
     if seed_demo:
@@ -124,7 +136,7 @@ def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int
     processes = f"，{workers} 个进程" if workers > 1 else ""
     print(f"中心平台运行于 http://{host}:{port}  （数据库 {redact(str(db))}{processes}，OpenAPI: /openapi.json）", flush=True)
     if workers == 1:
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning", access_log=False,
+        uvicorn.run(platform_app(platform), host=host, port=port, log_level="warning", access_log=False,
                     timeout_graceful_shutdown=3)
         return
     platform.connection.close()

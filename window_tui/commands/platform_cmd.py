@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def default_db() -> Path:
@@ -30,7 +31,7 @@ def run_serve(args: argparse.Namespace) -> int:
     serve(args.db or default_db(), args.host, args.port, seed_demo=args.seed_demo, persons=args.persons,
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
           followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path(),
-          timezone=config.hall.timezone, workers=args.workers)
+          timezone=config.hall.timezone, workers=args.workers, hall_code=config.hall.code)
     return 0
 
 
@@ -40,8 +41,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
     from rich.progress import Progress
 
-    from window_tui.central.db import connect
-    from window_tui.central.export import build_sheets, write_csv, write_xlsx
+    from window_tui.central.city import HallError, list_halls, open_database
+    from window_tui.central.export import build_city_sheets, build_sheets, write_csv, write_xlsx
 
     first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)  # checked by the parser
     if last < first:
@@ -50,15 +51,40 @@ def run_stats(args: argparse.Namespace) -> int:
     if not args.out.parent.is_dir():
         print(f"输出目录不存在：{args.out.parent}", file=sys.stderr)
         return 2
-    connection = connect(args.db or default_db())
+    try:
+        connection = open_database(args.db or default_db(), args.hall)
+        halls = [(h.code, h.name, connection.in_schema(h.schema)) for h in list_halls(connection)] if args.city else []
+        if args.city and not halls:
+            raise HallError("城市平台中还没有大厅（window-tui admin add-hall）；单个大厅请不加 --city")
+    except HallError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     with Progress(transient=True) as progress:
-        task = progress.add_task("统计中", total=(last - first).days + 1)
-        sheets = build_sheets(connection, first, last,
-                              progress=lambda done, _total: progress.update(task, completed=done))
+        task = progress.add_task("统计中", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        sheets = (build_city_sheets(halls, first, last, step) if args.city
+                  else build_sheets(connection, first, last, step))
+    connection.close()
     writer = write_xlsx if args.format == "xlsx" else write_csv
     for path in writer(sheets, args.out):
         print(f"已导出 {path}")
     return 0
+
+
+def _hall_target(city: Any, code: str, name: str) -> Any:
+    """The hall's schema in the city database, added first when it is new (then a name is needed)."""
+    from datetime import datetime
+
+    from window_tui.central.city import HallError, add_hall, find_hall, hall_connection
+
+    if find_hall(city, code) is None:
+        if not name:
+            raise HallError(f"城市平台中还没有大厅 {code}：请加 --hall-name 名称，迁移时一并新建")
+        add_hall(city, code, name, datetime.now().astimezone())
+    return hall_connection(city, code)
 
 
 def run_admin(args: argparse.Namespace) -> int:
@@ -73,13 +99,20 @@ def run_admin(args: argparse.Namespace) -> int:
         rotate_device,
     )
     from window_tui.central.auth import audit as security_audit
-    from window_tui.central.db import connect, transaction
+    from window_tui.central.city import HallError, open_database
+    from window_tui.central.db import transaction
     from window_tui.central.seed import add_service, add_window
 
     if args.admin_command == "migrate":
         return run_migrate(args)
-    connection = connect(args.db or default_db())
     now = datetime.now().astimezone()
+    try:
+        connection = open_database(args.db or default_db(), args.hall)
+    except HallError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.admin_command in ("add-hall", "list-halls"):
+        return _halls(args, connection, now)
     try:
         with transaction(connection):
             if args.admin_command == "add-service":
@@ -156,10 +189,34 @@ def run_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _halls(args: argparse.Namespace, connection: Any, now: Any) -> int:
+    """`admin add-hall CODE --name N` and `admin list-halls` (a city platform on PostgreSQL)."""
+    from window_tui.central.city import HallError, add_hall, list_halls
+
+    try:
+        if args.admin_command == "add-hall":
+            hall = add_hall(connection, args.code, args.name, now)
+            print(f"已添加大厅 {hall.code} {hall.name}：各设备的平台地址为 …/halls/{hall.code}"
+                  f"（如 http://平台主机:8700/halls/{hall.code}）；用 admin --hall {hall.code} 设置其业务、窗口与人员")
+            return 0
+        halls = list_halls(connection)
+        if not halls:
+            print("城市平台中还没有大厅（数据库地址本身的大厅在根地址提供服务）")
+        for hall in halls:
+            print(f"大厅 {hall.code} {hall.name}  地址 /halls/{hall.code}  schema {hall.schema}")
+        return 0
+    except HallError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        connection.close()
+
+
 def run_migrate(args: argparse.Namespace) -> int:
     """`admin migrate --from PATH.db --to postgresql://…`: copy, then compare table by table."""
     from rich.progress import Progress
 
+    from window_tui.central.city import HallError
     from window_tui.central.db import connect
     from window_tui.central.dialect import is_postgres_url, redact
     from window_tui.central.relocate import copy_database
@@ -170,8 +227,11 @@ def run_migrate(args: argparse.Namespace) -> int:
     if not is_postgres_url(args.target):
         print("目标应为 postgresql://… 地址", file=sys.stderr)
         return 2
+    code = args.move_hall or args.hall
     source, target = connect(args.source), connect(args.target)
     try:
+        if code:
+            target = _hall_target(target, code, args.hall_name)
         with Progress(transient=True) as progress:
             task = progress.add_task("迁移中", total=None)
 
@@ -179,6 +239,9 @@ def run_migrate(args: argparse.Namespace) -> int:
                 progress.update(task, description=f"迁移 {table}", completed=done - 1, total=total)
 
             checks = copy_database(source, target, step)
+    except HallError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     finally:
         source.close()
         target.close()
@@ -190,6 +253,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     if different:
         print(f"迁移后核对不一致的表：{'、'.join(different)}（目标库中已有不同内容；请核查后再迁移）", file=sys.stderr)
         return 1
-    print(f"已迁移 {args.source} → {redact(args.target)}：{len(checks)} 张表，"
+    where = f"{redact(args.target)} 的大厅 {code}" if code else redact(args.target)
+    print(f"已迁移 {args.source} → {where}：{len(checks)} 张表，"
           f"共 {sum(c.source_rows for c in checks)} 行，逐表核对一致")
     return 0
