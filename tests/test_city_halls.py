@@ -298,3 +298,37 @@ def test_admin_moves_a_sqlite_hall_into_the_city_and_the_city_statistics_add_up(
                   "--to", "2026-11-20", "--out", str(tmp_path / "x.xlsx")]):
         failed = _cli(*args, cwd=tmp_path)
         assert failed.returncode == 2 and failed.stderr.strip() and "\n" not in failed.stderr.strip(), failed.stderr
+
+
+async def test_a_console_works_at_its_halls_address_and_refuses_another_hall(city: tuple[str, ServeProcess],
+                                                                             tmp_path: Path) -> None:
+    """The counter's server is the hall's address; its case numbers begin with its configured
+    hall code, so a console configured for another hall is refused at login, in one line."""
+    from tests.ui_helpers import make_app, screen_text, wait_for
+    from window_tui.clock import Clock
+    from window_tui.ui.console import ConsoleScreen
+
+    _url, server = city
+    with _client(server, XUANWU, "demo-kiosk-token") as kiosk:
+        kiosk.post("/tickets", json={"service": "A"})
+    app, session = make_app(f"{server.url}/halls/{XUANWU}", tmp_path / "xuanwu", window=2, clock=Clock())
+    session.config.hall.code = XUANWU
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "A001" in screen_text(app))
+    assert session.client.active_url == f"{server.url}/halls/{XUANWU}"
+    base = connect(_url)
+    leased = hall_connection(base, XUANWU).execute("SELECT COUNT(*) FROM case_number_leases").fetchone()[0]
+    assert leased > 0  # the console's case-number blocks came from its own hall
+    assert base.execute("SELECT COUNT(*) FROM case_number_leases").fetchone()[0] == 0
+    base.close()
+
+    app, session = make_app(f"{server.url}/halls/{QINHUAI}", tmp_path / "other", window=2, clock=Clock())
+    session.config.hall.code = XUANWU  # a 玄武 console pointed at 秦淮's address
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "大厅代码 3201 与中心平台的大厅 3202" in screen_text(app))
+        assert "hall.code" in screen_text(app)
+        assert not isinstance(app.screen, ConsoleScreen)

@@ -114,6 +114,12 @@ class CounterSession:
             self.client.auth = None
             raise LoginError(exc.message.removeprefix("平台要求重新登录：")) from exc
         del answer_token
+        if auth.hall_code and auth.hall_code != self.config.hall.code:
+            # Case numbers begin with the configured code: a counter of one hall must not number
+            # another hall's cases (a city platform serves each hall at its own address).
+            self.client.auth = None
+            raise LoginError(f"本机配置的大厅代码 {self.config.hall.code} 与中心平台的大厅 {auth.hall_code} 不一致："
+                             f"请检查配置 hall.code 或平台地址（应为 …/halls/{self.config.hall.code}）")
         self.auth = auth
         name = auth.clerk_name or number
         salt = os.urandom(16)

@@ -30,6 +30,7 @@ class ShiftLogin:
     device: str = ""
     token: str = field(default="", repr=False)
     clerk_name: str = ""
+    hall_code: str = ""  # the hall the platform says this login belongs to ("" when it does not say)
     refused: str = ""  # why the platform refused the credentials; the clerk must type them again
     logins: int = 0  # online logins this shift (the first, and every automatic one)
     on_change: Callable[[ShiftLogin, dict[str, Any] | None], None] | None = field(default=None, repr=False)
@@ -74,6 +75,7 @@ class ShiftLogin:
         with self._lock:
             self.token = answer["token"]
             self.clerk_name = answer.get("clerk", {}).get("name", self.clerk_name)
+            self.hall_code = answer.get("hall_code") or ""
             self.logins += 1
             token = self.token
         self._changed(answer)

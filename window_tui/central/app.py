@@ -243,7 +243,7 @@ def create_app(platform: Platform) -> FastAPI:
             await asyncio.sleep(platform.login_tarpit / 2)
             raise failure
         return {"token": token, "expires_at": expires.isoformat(), "clerk": {"number": row["number"],
-                "name": row["name"], "role": row["role"]}, "window": body.window}
+                "name": row["name"], "role": row["role"]}, "window": body.window, "hall_code": platform.hall_code}
 
     @app.post(f"{API}/windows/{{window}}/release", responses=ERRORS)
     async def release(window: Window, who: Supervisor) -> dict[str, Any]:
