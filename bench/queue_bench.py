@@ -7,6 +7,7 @@ processes, in the same run, so the figures compare side by side.
     .venv/bin/python -m bench.queue_bench            # all four
     .venv/bin/python -m bench.queue_bench sqlite     # only SQLite (no PostgreSQL needed)
     .venv/bin/python -m bench.queue_bench hold       # only the time one queue transaction takes
+    .venv/bin/python -m bench.queue_bench halls      # a city: 30 windows in 1 hall vs in 3 halls
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +41,17 @@ def _post(connection: http.client.HTTPConnection, path: str, body: dict, token: 
     return json.loads(response.read())
 
 
-def issue_phase(server: ServeProcess, progress: Progress) -> float:
+def issue_phase(server: ServeProcess, progress: Progress, halls: tuple[str, ...] = ("",)) -> float:
+    """Six kiosks issuing at once (in a city, spread over the halls: paths /halls/{code})."""
     task = progress.add_task("取号", total=ISSUES)
     per_thread = ISSUES // 6
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
         connection = http.client.HTTPConnection(server.host, server.port)
+        path = halls[seed % len(halls)] + "/api/v1/tickets"
         for _ in range(per_thread):
-            _post(connection, "/api/v1/tickets", {"service": rng.choice("ABCD")}, "demo-kiosk-token")
+            _post(connection, path, {"service": rng.choice("ABCD")}, "demo-kiosk-token")
             progress.advance(task)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
@@ -59,21 +63,23 @@ def issue_phase(server: ServeProcess, progress: Progress) -> float:
     return ISSUES / (time.perf_counter() - started)
 
 
-def call_phase(server: ServeProcess, tokens: dict[int, str], progress: Progress) -> float:
-    """Every window calls and finishes as fast as it can until the queue is empty."""
+def call_phase(server: ServeProcess, tokens: dict[Any, str], progress: Progress) -> float:
+    """Every window calls and finishes as fast as it can until the queue is empty. A window is
+    its number, or (hall path, number) in a city."""
     task = progress.add_task("叫号与办结", total=ISSUES)
     ops = [0]
     lock = threading.Lock()
 
-    def window_loop(window: int) -> None:
+    def window_loop(key: Any) -> None:
+        hall, window = key if isinstance(key, tuple) else ("", key)
         connection = http.client.HTTPConnection(server.host, server.port)
         while True:
-            data = _post(connection, f"/api/v1/windows/{window}/call-next", {}, tokens[window])
+            data = _post(connection, f"{hall}/api/v1/windows/{window}/call-next", {}, tokens[key])
             if data.get("ticket") is None:
                 with lock:
                     ops[0] += 1
                 return
-            _post(connection, f"/api/v1/windows/{window}/finish", {"case_numbers": []}, tokens[window])
+            _post(connection, f"{hall}/api/v1/windows/{window}/finish", {"case_numbers": []}, tokens[key])
             with lock:
                 ops[0] += 2
             progress.advance(task)
@@ -225,7 +231,80 @@ def hold_times(pg_base: str) -> dict[str, float]:
     return out
 
 
+CITY_HALLS = ("3201", "3202", "3203")
+
+
+def city_round(server: ServeProcess, halls: tuple[str, ...], progress: Progress) -> dict[str, Any]:
+    """30 windows calling at full speed: all in one hall, or 10 in each of 3 halls."""
+    per_hall = WINDOWS // len(halls)
+    paths = tuple(f"/halls/{code}" for code in halls)
+    tokens: dict[Any, str] = {}
+    for path in paths:
+        for window in range(1, per_hall + 1):
+            clerk = str(1000 + window)
+            connection = http.client.HTTPConnection(server.host, server.port)
+            tokens[(path, window)] = _post(connection, f"{path}/api/v1/auth/login",
+                                           {"clerk": clerk, "password": f"demo{clerk}", "window": window}, "")["token"]
+    issue_rates, call_rates = [], []
+    for _ in range(ROUNDS):
+        issue_rates.append(issue_phase(server, progress, paths))
+        call_rates.append(call_phase(server, tokens, progress))
+    return {"halls": len(halls), "issue_per_s": median(issue_rates), "call_finish_per_s": median(call_rates),
+            "issue_rounds": issue_rates, "call_rounds": call_rates,
+            "cpu_cores_during_calls": {g: median([share[g] for share in CPU_SHARE[-ROUNDS:]]) for g in CPU_GROUPS}}
+
+
+def city(pg_base: str, progress: Progress) -> dict[str, Any]:
+    """The same 30 windows and 4 processes, in one hall and in three (each hall has its own
+    writer lock), beside one SQLite process, in one run."""
+    from tests.pg_server import Schema
+    from window_tui.central.city import add_hall, hall_connection
+    from window_tui.central.db import connect
+    from window_tui.central.seed import seed_demo
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp, \
+            ServeProcess(Path(tmp) / "central.db", windows=WINDOWS, persons=300, workdir=Path(tmp)) as server:
+        progress.console.print("[bold]SQLite ×1，1 个大厅[/]")
+        tokens = {w: server.login(w) for w in range(1, WINDOWS + 1)}
+        rates = []
+        for _ in range(ROUNDS):
+            issue_phase(server, progress)
+            rates.append(call_phase(server, tokens, progress))
+        out["SQLite ×1，1 个大厅"] = {"halls": 1, "call_finish_per_s": median(rates), "call_rounds": rates}
+    for halls in (CITY_HALLS[:1], CITY_HALLS):
+        name = f"PostgreSQL ×4，{len(halls)} 个大厅"
+        progress.console.print(f"[bold]{name}[/]")
+        schema = Schema(pg_base)
+        try:
+            base = connect(schema.url)
+            now = datetime.now().astimezone()
+            for code in halls:
+                add_hall(base, code, f"第{code}大厅", now)
+                seed_demo(hall_connection(base, code), now, persons=100, windows=WINDOWS // len(halls))
+            base.close()
+            with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp, \
+                    ServeProcess(schema.url, windows=1, persons=50, workers=4, workdir=Path(tmp)) as server:
+                out[name] = city_round(server, halls, progress)
+        finally:
+            schema.drop()
+    base_rate = out["SQLite ×1，1 个大厅"]["call_finish_per_s"]
+    for name, r in out.items():
+        console.print(f"{name:<20} 叫号+办结 {r['call_finish_per_s']:>6,.0f}/s（×{r['call_finish_per_s'] / base_rate:.2f}）")
+    bar_chart("全市：30 个窗口叫号+办结（次/秒，越高越好）", [(n, r["call_finish_per_s"]) for n, r in out.items()], "次/秒")
+    return out
+
+
 def main() -> None:
+    if sys.argv[1:] == ["halls"]:
+        from tests.pg_server import find_server
+
+        path = RESULTS / "queue.json"
+        results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        with Progress(console=console, transient=True) as progress:
+            results["city"] = city(find_server(), progress)
+        save("queue", results)
+        return
     if sys.argv[1:] == ["hold"]:
         from tests.pg_server import find_server
 
