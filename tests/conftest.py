@@ -145,10 +145,11 @@ def make_hall(database: Callable[[int], str]) -> Iterator[Callable[..., Hall]]:
     started: list[EmbeddedServer] = []
     platforms: list[Platform] = []
 
-    def make(windows: int = 8, persons: int = 1500, clock: FixedClock | None = None) -> Hall:
+    def make(windows: int = 8, persons: int = 1500, clock: FixedClock | None = None, **options: Any) -> Hall:
+        """`options`: Platform settings (sms_url, notify_interval …)."""
         clock = clock or FixedClock(at=START)
         db = database(len(started))
-        platform = open_platform(db, clock=clock)
+        platform = open_platform(db, clock=clock, **options)
         platforms.append(platform)
         info = seed_demo(platform.connection, clock.now(), persons=persons, windows=windows)
         server = EmbeddedServer(platform).start()

@@ -17,7 +17,7 @@ from window_tui.central.db import transaction
 
 BOTH_DATABASES = True  # each platform test runs on SQLite and on PostgreSQL
 
-CALLERS = ("anon", "garbage", "display", "kiosk", "rater5", "clerk5", "clerk6", "supervisor", "admin")
+CALLERS = ("anon", "garbage", "display", "kiosk", "rater5", "clerk5", "clerk6", "supervisor", "admin", "backoffice")
 AUTHED = set(CALLERS) - {"anon", "garbage"}
 PUBLIC = set(CALLERS)
 CLERKS = {"clerk5", "clerk6", "supervisor", "admin"}
@@ -61,6 +61,11 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
         ("GET", "/api/v1/stats"): ("/api/v1/stats", None, CLERKS),
         ("GET", "/api/v1/followups"): ("/api/v1/followups", None, CLERKS),
         ("GET", "/api/v1/audit"): ("/api/v1/audit", None, {"admin"}),
+        ("PUT", "/api/v1/cases/{case_id}/matters/{matter}/result"): (
+            f"/api/v1/cases/{case['case_id']}/matters/{case['matters'][0]['code']}/result",
+            {"outcome": "completed", "decided_at": "2026-11-21T15:00:00+08:00"}, {"backoffice", "admin"}),
+        ("GET", "/api/v1/cases/{case_id}/state"): (f"/api/v1/cases/{case['case_id']}/state", None,
+                                                   {"clerk5", "clerk6", "supervisor", "backoffice", "admin"}),
     }
     bodies = {"call": {"label": "A001"}, "finish": {"case_numbers": []}, "transfer": {"to_service": "B"},
               "case-numbers": {"days": 1, "size": 1}}
@@ -74,12 +79,13 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
 def tokens(hall: Hall) -> dict[str, str]:
     with transaction(hall.platform.connection):
         add_clerk(hall.platform.connection, "8000", "值班长", "demo8000", role="supervisor")
+        backoffice = add_device(hall.platform.connection, "backoffice", "审批系统", hall.clock.now())
     with hall.client() as c:
         supervisor = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
         admin = c.post("/auth/login", json={"clerk": "9000", "password": "demo9000"}).json()["token"]
     return {"anon": "", "garbage": "not-a-token", "display": "demo-display-token", "kiosk": "demo-kiosk-token",
             "rater5": "demo-rater-token", "clerk5": hall.clerk_token(5), "clerk6": hall.clerk_token(6),
-            "supervisor": supervisor, "admin": admin}
+            "supervisor": supervisor, "admin": admin, "backoffice": backoffice}
 
 
 def test_every_route_answers_each_caller_as_its_role_allows(hall: Hall, tokens: dict[str, str]) -> None:

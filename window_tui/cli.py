@@ -177,8 +177,9 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     clerk.add_argument("--password", help="不提供则交互输入")
     clerk.add_argument("--role", choices=["clerk", "supervisor", "admin"], default="clerk")
     clerk.add_argument("--windows", help="只允许登录这些窗口，逗号分隔，如 5,6（默认不限）")
-    device = actions.add_parser("add-device", help="为显示屏、取号机或评价器生成令牌")
-    device.add_argument("role", choices=["display", "kiosk", "rater"])
+    device = actions.add_parser("add-device", help="为显示屏、取号机、评价器或审批系统生成令牌")
+    device.add_argument("role", choices=["display", "kiosk", "rater", "backoffice"],
+                        help="backoffice：审批系统报送审批结果用")
     device.add_argument("name")
     device.add_argument("--window", type=int, help="评价器必须绑定窗口")
     device.add_argument("--days", type=int, default=365, help="有效天数（默认 365）")

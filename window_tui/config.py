@@ -102,6 +102,13 @@ class KioskConfig:
 
 
 @dataclass
+class PlatformConfig:
+    """For `window-tui serve`: where the platform's outside messages go."""
+
+    sms_url: str = ""  # SMS gateway taking POST {"to", "text", "id"}; empty: messages are only recorded
+
+
+@dataclass
 class Config:
     hall: HallConfig = field(default_factory=HallConfig)
     counter: CounterConfig = field(default_factory=CounterConfig)
@@ -110,6 +117,7 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     theme: str = "textual-dark"
     source: str = ""  # the file this came from, for `config show`
@@ -155,6 +163,7 @@ _SECTIONS = {
     "voice": VoiceConfig,
     "display": DisplayConfig,
     "kiosk": KioskConfig,
+    "platform": PlatformConfig,
 }
 
 

@@ -17,8 +17,8 @@ from typing import Any
 from window_tui.central.auth import AuthError, Principal
 from window_tui.central.dialect import Connection
 
-KINDS_BY_ROLE = {"clerk": ("case", "print", "audit"), "supervisor": ("case", "print", "audit"),
-                 "admin": ("case", "print", "audit"), "rater": ("rating",)}
+KINDS_BY_ROLE = {"clerk": ("case", "print", "audit", "handover"), "supervisor": ("case", "print", "audit", "handover"),
+                 "admin": ("case", "print", "audit", "handover"), "rater": ("rating",)}
 
 
 def check_kind(who: Principal, kind: str) -> None:
@@ -40,6 +40,14 @@ def check_case_attribution(connection: Connection, who: Principal, body: dict[st
         (who.window, clerk, f"{parts[1][:4]}-{parts[1][4:6]}-{parts[1][6:]}", int(parts[3]))).fetchone()
     if not leased:
         raise AuthError(403, f"案件记录的受理人 {clerk} 与登录工号 {who.subject} 不符")
+
+
+def check_handover_attribution(who: Principal, body: dict[str, Any]) -> None:
+    """A hand-over is the window's and clerk's of the token that delivers it."""
+    if who.role == "admin":
+        return
+    if who.window is None or body.get("window") != who.window or body.get("clerk") != who.subject:
+        raise AuthError(403, f"出件记录属于 {body.get('window')} 号窗口、工号 {body.get('clerk')}，与登录不符")
 
 
 def check_rating(connection: Connection, who: Principal, body: dict[str, Any], now: datetime,

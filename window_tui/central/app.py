@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from window_tui.central import access, intake, numbering, registry_store, stats
+from window_tui.central import access, intake, numbering, registry_store, results, stats
 from window_tui.central.auth import (
     AuthError,
     Principal,
@@ -40,6 +40,7 @@ from window_tui.central.dialect import Connection, DatabaseError, is_postgres
 from window_tui.central.guards import BodyLimit, BodyTooLarge, RateLimiter
 from window_tui.central.hub import EventHub
 from window_tui.central.listener import FALLBACK_POLL, EventListener
+from window_tui.central.notify import Notifier, outbox_summary
 from window_tui.central.queue import Queue, QueueError
 from window_tui.central.schemas import (
     AuditRecordBody,
@@ -47,11 +48,13 @@ from window_tui.central.schemas import (
     BatchItem,
     CallBody,
     FinishBody,
+    HandoverBody,
     LeaseBody,
     LoginBody,
     OpenCaseBody,
     PrintRecordBody,
     RatingBody,
+    ResultBody,
     TicketBody,
     TransferBody,
     describe_errors,
@@ -83,6 +86,9 @@ class Platform:
     login_tarpit: float = 1.0  # seconds a refused login waits before its answer (asynchronously)
     hall_code: str = ""  # the hall's code in a city platform (its path: /halls/{code})
     listener: EventListener | None = None  # PostgreSQL: one per process, shared by its halls
+    sms_url: str = ""  # the SMS gateway the applicant's messages go to; "" = only recorded
+    notify_interval: float = 2.0  # seconds between looks at the outbox (a result wakes it at once)
+    notify_backoff: float = 5.0  # seconds before the first retry of an undelivered message (doubling)
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
@@ -93,6 +99,8 @@ class Platform:
                 self.listener = EventListener(self.connection.url, {})
             self.listener.hubs[self.connection.schema] = self.hub
             self.poll_interval = self.poll_interval or FALLBACK_POLL
+        self.notifier = Notifier(self.connection, self.clock.now, key_prefix=self.hall_code or "hall",
+                                 url=self.sms_url, interval=self.notify_interval, backoff=self.notify_backoff)
         self._catalog_json = json.dumps(catalog_document(self.catalog), ensure_ascii=False).encode("utf-8")
 
 
@@ -141,6 +149,10 @@ def create_app(platform: Platform) -> FastAPI:
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
         return fail(exc.status, exc.message, exc.retry_after)
 
+    @app.exception_handler(results.ResultError)
+    async def result_error(_: Request, exc: results.ResultError) -> JSONResponse:
+        return fail(exc.status, exc.message)
+
     @app.exception_handler(numbering.NumberingError)
     async def numbering_error(_: Request, exc: numbering.NumberingError) -> JSONResponse:
         return fail(exc.status, exc.message)
@@ -178,6 +190,7 @@ def create_app(platform: Platform) -> FastAPI:
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer ") or len(authorization) > 200:
             raise AuthError(401, "缺少令牌，请先登录")
+        platform.notifier.ensure_started()  # any device's request (re)starts the outbox's worker
         return authenticate(platform.connection, authorization[7:].strip(), platform.clock.now())
 
     def role(*roles: str):  # noqa: ANN202 (a FastAPI dependency factory)
@@ -195,6 +208,8 @@ def create_app(platform: Platform) -> FastAPI:
     Display = Annotated[Principal, Depends(role("display", "clerk", "supervisor"))]
     Kiosk = Annotated[Principal, Depends(role("kiosk"))]
     Sender = Annotated[Principal, Depends(role("clerk", "supervisor", "rater"))]
+    Backoffice = Annotated[Principal, Depends(role("backoffice"))]
+    CaseReader = Annotated[Principal, Depends(role("clerk", "supervisor", "backoffice"))]
 
     def own_window(who: Principal, window: int) -> None:
         if who.role != "admin" and who.window != window:
@@ -209,7 +224,8 @@ def create_app(platform: Platform) -> FastAPI:
         return {"status": "ok", "time": platform.clock.now().isoformat(timespec="seconds"),
                 "hall": platform.hall_name, "hall_code": platform.hall_code, "process": os.getpid(),
                 "database": "postgresql" if is_postgres(platform.connection) else "sqlite",
-                "events": platform.listener.state if platform.listener else "本进程"}
+                "events": platform.listener.state if platform.listener else "本进程",
+                "notifications": {"worker": platform.notifier.state, **outbox_summary(platform.connection)}}
 
     @app.post(f"{API}/auth/login", responses=ERRORS)
     async def do_login(body: LoginBody, request: Request) -> dict[str, Any]:
@@ -457,8 +473,32 @@ def create_app(platform: Platform) -> FastAPI:
             auth_audit(platform.connection, platform.clock.now(), who.subject, "read_case", case_id)
         return JSONResponse(found)
 
+    @app.put(f"{API}/cases/{{case_id}}/matters/{{matter}}/result", responses=ERRORS)
+    async def matter_result(case_id: CaseId, matter: Annotated[str, FPath(min_length=1, max_length=16,
+                            pattern=r"^[0-9A-Za-z_-]+$")], body: ResultBody, who: Backoffice) -> JSONResponse:
+        """An approval system reports one matter's result (idempotent: the same result again is a
+        200 that changes nothing). The case's state follows; the applicant is told when it is ready."""
+        problem = body.problem()
+        if problem:
+            return fail(422, problem)
+        status, state = results.put_result(platform.connection, case_id, matter, body.model_dump(mode="json"),
+                                           who.subject, platform.clock.now(), platform.hall_name)
+        platform.notifier.wake()
+        return JSONResponse(state, status_code=status)
+
+    @app.get(f"{API}/cases/{{case_id}}/state", responses=ERRORS)
+    async def case_state(case_id: CaseId, who: CaseReader) -> JSONResponse:
+        """Where an accepted case stands: each matter's result and what is to be handed over."""
+        if platform.connection.execute("SELECT 1 FROM cases WHERE case_id = ? AND status = 'accepted'",
+                                       (case_id,)).fetchone() is None:
+            return fail(404, "平台上没有此已受理案件")
+        if who.role != "backoffice":
+            with transaction(platform.connection):
+                auth_audit(platform.connection, platform.clock.now(), who.subject, "read_case_state", case_id)
+        return JSONResponse(results.case_state(platform.connection, case_id))
+
     @app.put(f"{API}/records/{{kind}}/{{record_id}}", responses=ERRORS)
-    async def put_record(kind: Literal["rating", "print", "audit"], record_id: Annotated[str, FPath(
+    async def put_record(kind: Literal["rating", "print", "audit", "handover"], record_id: Annotated[str, FPath(
             min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")], who: Sender,
             body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
         item = BatchItem.model_construct(kind=kind, id=record_id, body=body)
@@ -539,13 +579,19 @@ def submit_record(platform: Platform, who: Principal, item: BatchItem, now: date
                 message, fields = describe_errors(list(exc.errors()))
                 return 422, {"detail": message, "errors": fields}
             access.check_rating(platform.connection, who, body, now, platform.rating_period)
+        elif item.kind == "handover":
+            HandoverBody.model_validate(body)
+            access.check_handover_attribution(who, body)
+            status, answer = results.put_handover(platform.connection, item.id, body, now, platform.hall_name)
+            platform.notifier.wake()
+            return status, answer
         elif item.kind == "print":
             PrintRecordBody.model_validate(body)
         elif item.kind == "audit":
             AuditRecordBody.model_validate(body)
         return intake.put_record(platform.connection, item.kind, item.id, body, now,
                                  platform.calendar, platform.followup_workdays)
-    except AuthError as exc:
+    except (AuthError, results.ResultError) as exc:
         return exc.status, {"detail": exc.message}
     except ValidationError as exc:
         message, fields = describe_errors(list(exc.errors()))
@@ -654,9 +700,21 @@ def progress_html(hall: str, case_number: str, found: dict[str, Any] | None) -> 
                      ("受理日期", found.get("accepted_on", ""))]
         else:
             rows += [("决定日期", found["decided_on"]), ("理由", found.get("reason", ""))]
+        if found.get("handed_at"):
+            rows.append(("交付时间", found["handed_at"][:16].replace("T", " ")))
         body = "".join(f"<p>{escape(k)}：{escape(v)}</p>" for k, v in rows[:2])
         body += f"<p>状态：<b>{escape(found['status_label'])}</b></p>"
         body += "".join(f"<p>{escape(k)}：{escape(v)}</p>" for k, v in rows[2:])
+        items = []
+        for matter in found.get("matters", []):
+            line = f"{escape(matter['name'])}（{escape(matter['department'])}）：{escape(matter['label'])}"
+            if matter["reason"]:
+                line += f"；理由：{escape(matter['reason'])}"
+            if matter["documents"]:
+                line += f"；证照：{escape('、'.join(matter['documents']))}"
+            items.append(f"<li>{line}</li>")
+        if items:
+            body += f"<h3>各事项办理情况</h3><ul>{''.join(items)}</ul>"
     return (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><meta name='viewport' "
             f"content='width=device-width'><title>办件进度</title><h2>{escape(hall)} 办件进度</h2>{body}</html>")
 

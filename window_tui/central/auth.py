@@ -13,7 +13,7 @@ from window_tui.central.dialect import AnyRow, Connection
 
 ROLES = ("clerk", "supervisor", "display", "kiosk", "rater", "admin")
 STAFF_ROLES = ("clerk", "supervisor", "admin")
-DEVICE_ROLES = ("display", "kiosk", "rater")
+DEVICE_ROLES = ("display", "kiosk", "rater", "backoffice")  # backoffice: an approval system
 # Failed logins: growing delays from the 5th failure; a clerk is locked after 10 until an
 # admin lifts it (`window-tui admin unlock`). Checked before any hashing, so a flood costs
 # the platform a lookup, not a scrypt.
@@ -86,7 +86,7 @@ def add_device(connection: Connection, role: str, name: str, now: datetime,
                window: int | None = None, token: str | None = None, days: int = 365) -> str:
     """A device token (shown once): expires after `days`; rotate or revoke by name."""
     if role not in DEVICE_ROLES:
-        raise ValueError("设备角色应为 display、kiosk 或 rater")
+        raise ValueError("设备角色应为 display、kiosk、rater 或 backoffice")
     if role == "rater" and window is None:
         raise ValueError("评价器必须绑定窗口：--window N")
     if connection.execute("SELECT 1 FROM devices WHERE name = ? AND revoked_at IS NULL", (name,)).fetchone():

@@ -137,6 +137,26 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_waiting ON tickets (day, status, priority, service, order_key, id);
     CREATE INDEX tickets_pinned ON tickets (day, status, pinned_window, order_key, id);
     """,
+    # 6: after intake: each matter's result from the back office, the results handed over
+    # (出件) at a window or mailed, and the messages that tell the applicant
+    """
+    CREATE TABLE matter_results (
+        case_id TEXT NOT NULL, matter TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+        documents TEXT NOT NULL DEFAULT '[]', delivery TEXT NOT NULL DEFAULT 'counter', decided_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL, received_at TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (case_id, matter)
+    );
+    CREATE TABLE handovers (
+        handover_id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, handed_at TEXT NOT NULL,
+        window INTEGER NOT NULL, clerk TEXT NOT NULL, content_hash TEXT NOT NULL, body TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, kind TEXT NOT NULL, recipient TEXT NOT NULL,
+        text TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL, last_error TEXT NOT NULL DEFAULT '', delivered_at TEXT, UNIQUE (case_id, kind)
+    );
+    CREATE INDEX notifications_due ON notifications (state, next_at);
+    """,
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from window_tui.central.db import transaction
 from window_tui.central.dialect import AnyRow, Connection, IntegrityError, json_text
+from window_tui.central.results import case_state
 from window_tui.domain.case import canonical_json, content_hash, validate_case_content
 from window_tui.domain.catalog import Catalog
 from window_tui.domain.workdays import WorkCalendar
@@ -97,6 +98,13 @@ def progress(connection: Connection, case_number: str, check_code: str) -> dict[
     if row["status"] == "accepted":
         answer.update(accepted_on=day, promised_date=row["promised_date"],
                       promised_estimated=bool(body.get("promised_estimated")))
+        state = case_state(connection, body["case_id"])
+        # Public: each matter's state, the refusal's reason and the documents' names; no numbers.
+        answer.update(state=state["state"], status_label=state["label"] if state["state"] != "accepted"
+                      else answer["status_label"], handed_at=state["handed_at"],
+                      matters=[{"name": m["name"], "department": m["department"], "label": m["label"],
+                                "reason": m["reason"], "documents": [d["name"] for d in m["documents"]]}
+                               for m in state["matters"]])
     elif row["status"] == "superseded":
         successor = connection.execute(
             "SELECT case_number, accepted_at FROM cases WHERE "

@@ -89,8 +89,74 @@ class AuditRecordBody(BaseModel):
     action: Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
+class Document(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    number: Annotated[str, StringConstraints(max_length=60)] = ""
+    copies: Annotated[int, Field(ge=1, le=20)] = 1
+
+
+class ResultBody(Strict):
+    """One matter's result from the approval system that decides it."""
+
+    outcome: Literal["approved", "certificate_made", "completed", "refused"]
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+    documents: Annotated[list[Document], Field(max_length=20)] = []
+    delivery: Literal["counter", "mail"] = "counter"
+    decided_at: datetime
+
+    @field_validator("decided_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("决定时间须带时区")
+        return value
+
+    def problem(self) -> str:
+        """What the fields allow but the outcome does not (one Chinese line), or ''."""
+        if self.outcome == "refused" and not self.reason.strip():
+            return "不予许可须写明理由（行政许可法第三十八条）"
+        if self.outcome == "certificate_made" and not self.documents:
+            return "证照已制作须列出交付的证照（名称、编号、份数）"
+        if self.outcome in ("refused", "completed") and self.documents:
+            return "不予许可或无证照办结的事项没有证照可交付"
+        return ""
+
+
+class Collector(Strict):
+    relation: Literal["self", "agent"]  # the applicant, or an agent with a 委托书
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    id_number: Annotated[str, StringConstraints(min_length=15, max_length=18, pattern=r"^[0-9]{15,17}[0-9Xx]?$")]
+
+
+class Mailing(Strict):
+    carrier: Annotated[str, StringConstraints(max_length=40)] = ""
+    tracking: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9A-Za-z-]*$")] = ""
+
+
+class HandoverBody(Strict):
+    """出件: the results of an accepted case handed over at a window, or mailed."""
+
+    case_id: RecordId
+    case_number: CaseNumber
+    kind: Literal["counter", "mail"]
+    handed_at: datetime
+    window: WindowNumber
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    collector: Collector
+    authorization: Annotated[str, StringConstraints(max_length=100)] = ""
+    documents: Annotated[list[Document], Field(min_length=1, max_length=40)]
+    mail: Mailing = Mailing()
+
+    @field_validator("handed_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("交付时间须带时区")
+        return value
+
+
 class BatchItem(Strict):
-    kind: Literal["case", "rating", "print", "audit"]
+    kind: Literal["case", "rating", "print", "audit", "handover"]
     id: RecordId
     body: dict[str, Any]
 
@@ -106,7 +172,11 @@ FIELD_NAMES = {"clerk": "工号", "password": "密码", "window": "窗口号", "
                "level": "评价等级", "indicators": "评价指标", "rated_at": "评价时间", "items": "批量记录",
                "kind": "记录类型", "id": "记录标识", "body": "记录内容", "job_id": "打印任务", "ref": "编号",
                "template": "单据", "state": "状态", "action": "操作", "case_id": "案件标识", "day": "日期",
-               "registry": "共享数据来源", "key": "查询键", "c": "校验码", "after": "事件编号"}
+               "registry": "共享数据来源", "key": "查询键", "c": "校验码", "after": "事件编号",
+               "outcome": "审批结果", "reason": "理由", "documents": "证照", "name": "名称", "number": "编号",
+               "copies": "份数", "delivery": "送达方式", "decided_at": "决定时间", "matter": "事项",
+               "handed_at": "交付时间", "collector": "领取人", "relation": "领取方式", "id_number": "身份证号",
+               "authorization": "委托书", "mail": "邮寄", "carrier": "快递公司", "tracking": "运单号"}
 
 
 def describe_errors(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:

@@ -31,7 +31,8 @@ def run_serve(args: argparse.Namespace) -> int:
     serve(args.db or default_db(), args.host, args.port, seed_demo=args.seed_demo, persons=args.persons,
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
           followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path(),
-          timezone=config.hall.timezone, workers=args.workers, hall_code=config.hall.code)
+          timezone=config.hall.timezone, workers=args.workers, hall_code=config.hall.code,
+          sms_url=config.platform.sms_url)
     return 0
 
 

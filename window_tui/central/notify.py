@@ -1,0 +1,176 @@
+"""Telling the applicant: a notification outbox on the platform (what, to whom, when,
+delivered or not) and the worker that delivers it. A notification is written in the
+same transaction as the change it announces, so none is lost and none is made twice;
+the worker sends it with its id as the Idempotency-Key, so a retry after a lost
+answer never makes the gateway send a second message. No message carries more
+personal data than the masked name and the case number."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from window_tui.central.db import transaction
+from window_tui.central.dialect import Connection
+from window_tui.domain.masking import MaskPolicy
+
+log = logging.getLogger("window_tui.central.notify")
+LEASE = timedelta(seconds=60)  # a claimed message another process leaves alone while it is sent
+MAX_ATTEMPTS = 12  # then it stays failed, shown on /health and to the manager
+
+WORDS = {
+    "ready": "的证照已办好，请携带本人身份证件和受理回执到综合窗口领取",
+    "to_mail": "的证照已办好，将按您选择的方式邮寄",
+    "closed": "已办结",
+    "refused": "中有事项未获批准，理由请凭受理回执扫码查询或到综合窗口咨询",
+    "mailed": "的证照已寄出，请留意查收",
+}
+
+
+def message_text(sign: str, name: str, case_number: str, kind: str) -> str:
+    return f"【{sign}】{MaskPolicy().name(name)}，您的办件 {case_number} {WORDS[kind]}。"
+
+
+def enqueue(connection: Connection, case_id: str, kind: str, recipient: str, text: str, now: datetime) -> bool:
+    """Inside the caller's transaction: one message per case and kind, whatever happens twice."""
+    if not recipient:
+        return False
+    before = connection.execute("SELECT 1 FROM notifications WHERE case_id = ? AND kind = ?",
+                                (case_id, kind)).fetchone()
+    if before is not None:
+        return False
+    connection.execute(
+        "INSERT INTO notifications (case_id, kind, recipient, text, created_at, state, attempts, next_at)"
+        " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
+        (case_id, kind, recipient, text, now.isoformat(timespec="seconds"), now.isoformat(timespec="seconds")))
+    return True
+
+
+@dataclass
+class Outgoing:
+    id: int
+    recipient: str
+    text: str
+    attempts: int
+
+
+Send = Callable[[Outgoing, str], Awaitable[None]]  # raises when not delivered
+
+
+def http_sender(url: str, timeout: float = 10.0) -> Send:
+    """An SMS gateway taking JSON: {"to", "text", "id"}; any 2xx is delivered."""
+    client: httpx.AsyncClient | None = None
+
+    async def send(message: Outgoing, key: str) -> None:
+        nonlocal client
+        if client is None:
+            client = httpx.AsyncClient(timeout=timeout)
+        response = await client.post(url, json={"to": message.recipient, "text": message.text, "id": key},
+                                     headers={"Idempotency-Key": key})
+        if not response.is_success:
+            raise RuntimeError(f"短信网关回答 HTTP {response.status_code}")
+
+    return send
+
+
+class Notifier:
+    """Claims due messages (under the hall's writer lock, so two processes never send the
+    same one at once), sends them, and records the outcome; failures back off and are
+    logged and shown. Without a gateway URL, messages are only recorded as made."""
+
+    def __init__(self, connection: Connection, now: Callable[[], datetime], *, key_prefix: str,
+                 url: str = "", interval: float = 2.0, backoff: float = 5.0) -> None:
+        self.connection = connection
+        self.now = now
+        self.key_prefix = key_prefix
+        self.send: Send | None = http_sender(url) if url else None
+        self.interval = interval
+        self.backoff = backoff
+        self.state = "未启动"
+        self.failures = 0
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+
+    def ensure_started(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._wake = asyncio.Event()
+            self._task = loop.create_task(self._run(), name="notifier")
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        delay = self.interval
+        while True:
+            try:
+                await self.deliver_due()
+                self.state = "运行中" if self.send else "仅记录（未配置短信网关）"
+                delay = self.interval
+            except Exception as exc:  # noqa: BLE001 (a database outage: logged, shown, retried with backoff)
+                self.failures += 1
+                self.state = f"出错（{type(exc).__name__}），{delay:g} 秒后重试"
+                log.error("notifier failed: %s", exc)
+                delay = min(delay * 2, 60.0)
+            assert self._wake is not None
+            with contextlib.suppress(TimeoutError):  # woken by a new message, or the next look anyway
+                await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
+
+    def _claim(self) -> list[Outgoing]:
+        now = self.now()
+        due = self.connection.execute("SELECT 1 FROM notifications WHERE state = 'pending' AND next_at <= ? LIMIT 1",
+                                      (now.isoformat(timespec="seconds"),)).fetchone()
+        if due is None:
+            return []  # the usual case: a look, not a write transaction every few seconds
+        with transaction(self.connection):
+            rows = self.connection.execute(
+                "SELECT id, recipient, text, attempts FROM notifications WHERE state = 'pending' AND next_at <= ?"
+                " ORDER BY id LIMIT 20", (now.isoformat(timespec="seconds"),)).fetchall()
+            for row in rows:
+                self.connection.execute("UPDATE notifications SET next_at = ? WHERE id = ?",
+                                        ((now + LEASE).isoformat(timespec="seconds"), row["id"]))
+        return [Outgoing(r["id"], r["recipient"], r["text"], r["attempts"]) for r in rows]
+
+    def _record(self, message: Outgoing, error: str) -> None:
+        now = self.now()
+        attempts = message.attempts + 1
+        with transaction(self.connection):
+            if not error:
+                state = "delivered" if self.send else "recorded"
+                self.connection.execute(
+                    "UPDATE notifications SET state = ?, attempts = ?, delivered_at = ?, last_error = '' WHERE id = ?",
+                    (state, attempts, now.isoformat(timespec="seconds"), message.id))
+                return
+            later = now + timedelta(seconds=min(self.backoff * 2 ** (attempts - 1), 3600))
+            self.connection.execute(
+                "UPDATE notifications SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
+                ("failed" if attempts >= MAX_ATTEMPTS else "pending", attempts, later.isoformat(timespec="seconds"),
+                 error[:200], message.id))
+
+    async def deliver_due(self) -> int:
+        """One pass over the due messages; how many were delivered (or recorded)."""
+        delivered = 0
+        for message in self._claim():
+            error = ""
+            if self.send is not None:
+                try:
+                    await self.send(message, f"{self.key_prefix}-{message.id}")
+                except (httpx.HTTPError, RuntimeError) as exc:
+                    error = str(exc) or type(exc).__name__
+                    log.warning("notification %s not delivered: %s", message.id, error)
+            self._record(message, error)
+            delivered += not error
+        return delivered
+
+
+def outbox_summary(connection: Connection) -> dict[str, int]:
+    rows = connection.execute("SELECT state, COUNT(*) AS n FROM notifications GROUP BY state").fetchall()
+    return {r["state"]: r["n"] for r in rows}
