@@ -40,7 +40,19 @@ def sample_ticket() -> dict[str, Any]:
             "ahead": 7, "issued_at": "2026-11-20T09:12:30+08:00"}
 
 
+def sample_pickup() -> dict[str, Any]:
+    """A hand-over (出件) by an agent with a 委托书, of the sample case's two documents."""
+    return {"case_id": "sample-case-0001", "case_number": "370800-20261120-05-0001", "kind": "counter",
+            "bundle_name": "新生儿出生“一件事”", "handed_at": "2026-11-27T14:20:00+08:00", "window": 3, "clerk": "1003",
+            "collector": {"relation": "agent", "name": "欧阳建国", "id_number": "370802197003151234"},
+            "authorization": "授权委托书 WT-2026-118", "mail": {"carrier": "", "tracking": ""},
+            "documents": [{"name": "出生医学证明", "number": "Q370012345", "copies": 1},
+                          {"name": "社会保障卡", "number": "", "copies": 1}]}
+
+
 def sample_for(template: str) -> dict[str, Any]:
     if template == "ticket":
         return sample_ticket()
+    if template == "pickup":
+        return sample_pickup()
     return sample_case({"receipt": "accepted", "notice": "notice", "rejection": "rejected"}[template])

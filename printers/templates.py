@@ -11,9 +11,9 @@ from typing import Any
 from printers.layout import QR, Columns, Cut, Document, Feed, Rule, Text
 from window_tui.domain.masking import DEFAULT_POLICY, SENSITIVE_LICENCES, MaskPolicy
 
-TEMPLATES = ("receipt", "notice", "rejection", "ticket")
+TEMPLATES = ("receipt", "notice", "rejection", "ticket", "pickup")
 TEMPLATE_NAMES = {"receipt": "受理回执", "notice": "一次性告知书", "rejection": "不予受理通知书",
-                  "ticket": "排队号票"}
+                  "ticket": "排队号票", "pickup": "领取回执"}
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,42 @@ def ticket(data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Do
     return doc
 
 
-BUILDERS = {"receipt": receipt, "notice": notice, "rejection": rejection, "ticket": ticket}
+def pickup(data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    """领取回执 (or, for mail, 邮寄交付单): what was handed over, to whom (masked), when, by
+    whom, with a line for the collector's signature. `data` is the hand-over record."""
+    mailed = data["kind"] == "mail"
+    title = "邮寄交付单" if mailed else "领取回执"
+    doc = Document(title=f"{title} {data['case_number']}")
+    _header(doc, hall, title, reprint)
+    doc.add(Columns("案件编号", data["case_number"], bold=True))
+    if data.get("bundle_name"):
+        doc.add(Columns("办理事项", data["bundle_name"]))
+    documents = data["documents"]
+    doc.add(Rule(), Text(f"交付证照（{len(documents)}项）：", bold=True))
+    for index, item in enumerate(documents, start=1):
+        doc.add(Text(f"{index}. {item['name']}"), Columns("   编号", item.get("number") or "无"),
+                Columns("   份数", f"{item.get('copies', 1)} 份"))
+    collector = data["collector"]
+    doc.add(Rule(), Columns("收件人" if mailed else "领取人", hall.mask.name(collector["name"])),
+            Columns("证件号码", hall.mask.id_number(collector["id_number"])))
+    if mailed:
+        doc.add(Columns("快递公司", data["mail"]["carrier"]), Columns("运单号", data["mail"]["tracking"]))
+    elif collector["relation"] == "agent":
+        doc.add(Columns("领取方式", "代领"), Columns("授权委托书", data.get("authorization", "")))
+    else:
+        doc.add(Columns("领取方式", "本人领取"))
+    handed = datetime.fromisoformat(data["handed_at"])
+    doc.add(Columns("交付时间", handed.strftime("%Y-%m-%d %H:%M")),
+            Columns("经办人", f"{data['window']}号窗口 工号{data['clerk']}"))
+    if not mailed:
+        doc.add(Feed(1), Text("以上证照已当面核对无误并领取。"), Feed(1), Text("领取人签字：＿＿＿＿＿＿＿＿"))
+    doc.add(Feed(1), Text("经办人签字：＿＿＿＿＿＿＿＿"))
+    _contacts(doc, hall)
+    doc.add(Cut())
+    return doc
+
+
+BUILDERS = {"receipt": receipt, "notice": notice, "rejection": rejection, "ticket": ticket, "pickup": pickup}
 
 
 def build(template: str, data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:

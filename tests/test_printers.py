@@ -105,9 +105,17 @@ def test_templates_round_trip_and_match_golden(profile_name: str, template: str)
     for line in decoded.lines:
         assert columns(line.text, profile.charset) * line.size <= profile.columns
     assert decoded.cuts == (1 if profile.cutter else 0)
-    url = (HALL.queue_url + source["label"]) if template == "ticket" else (
-        HALL.progress_url + source["case_number"] + "?c=" + source["check_code"])
-    assert decoded.qr == [url]  # a refusal too: the applicant can check the decision online
+    if template == "pickup":  # a hand-over's paper is signed, not looked up
+        assert decoded.qr == []
+        joined = "\n".join(decoded.text)
+        collector = source["collector"]
+        assert collector["name"] not in joined and HALL.mask.name(collector["name"]) in joined
+        assert collector["id_number"] not in joined and HALL.mask.id_number(collector["id_number"]) in joined
+        assert "领取人签字" in joined and "Q370012345" in joined
+    else:
+        url = (HALL.queue_url + source["label"]) if template == "ticket" else (
+            HALL.progress_url + source["case_number"] + "?c=" + source["check_code"])
+        assert decoded.qr == [url]  # a refusal too: the applicant can check the decision online
     if template == "receipt":
         joined = "\n".join(decoded.text)
         name = source["applicant"]["name"]

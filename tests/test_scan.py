@@ -18,6 +18,9 @@ def test_what_a_scan_is() -> None:
         ("elicence", USCC, "营业执照", "uscc")
     assert classify("ELIC1;type=结婚证;holder=123").kind == "unknown"  # a holder that does not check out
     assert classify("http://hall.lan:8700/p/370800-20261120-05-0001").value == "370800-20261120-05-0001"
+    # The printed receipt's QR carries the check code (a progress link cannot be enumerated).
+    printed = classify("http://hall.lan:8700/halls/3201/p/370800-20261120-05-0001?c=3LGGVVJXEU")
+    assert (printed.kind, printed.value) == ("receipt", "370800-20261120-05-0001")
     assert classify(ID[:-1] + ("0" if ID[-1] != "0" else "1")).kind == "unknown"  # a wrong check digit
     assert classify("6222020000000000000").kind == "unknown"  # a bank card typed fast stays where it is
 

@@ -172,6 +172,10 @@ class PlatformClient:
     async def health(self) -> dict[str, Any]:
         return (await self.request("GET", "/health")).json()
 
+    async def handover_info(self, case_number: str) -> dict[str, Any]:
+        """出件: a case's state and the documents due, by the number on its receipt."""
+        return (await self.request("GET", f"/handover/{case_number}")).json()
+
     # --- queue ------------------------------------------------------------------------------
 
     async def services(self) -> list[dict[str, Any]]:

@@ -362,6 +362,23 @@ class CounterSession:
                            ref=case_number)
         self.wake_sync()
 
+    def hand_over(self, info: dict[str, Any], choices: dict[str, Any]) -> tuple[str, PrintJob]:
+        """出件: the hand-over is saved here first and reaches the platform exactly once, like a
+        case (offline too); then the 领取回执 prints. Returns the record's id and the print job."""
+        assert self.clerk is not None
+        body = {"case_id": info["case_id"], "case_number": info["case_number"], "kind": choices["kind"],
+                "handed_at": self.clock.now().isoformat(timespec="seconds"), "window": self.window,
+                "clerk": self.clerk.number, "collector": choices["collector"],
+                "authorization": choices["authorization"], "mail": choices["mail"],
+                "documents": [{"name": d["name"], "number": d.get("number", ""), "copies": d.get("copies", 1)}
+                              for d in info["documents_due"]]}
+        handover_id = f"handover-{uuid.uuid4().hex}"
+        self.store.enqueue("handover", handover_id, body, ref=info["case_number"])
+        self.wake_sync()
+        job = self.printer.print("pickup", {**body, "bundle_name": info["bundle_name"]}, info["case_number"])
+        self._record_print(job, info["case_number"])
+        return handover_id, job
+
     def reprint_case(self, case: dict[str, Any], template: str, last_job: PrintJob | None = None) -> PrintJob:
         """补打: a deliberate copy, marked on the paper and recorded in the journal."""
         if last_job is None:

@@ -497,6 +497,17 @@ def create_app(platform: Platform) -> FastAPI:
                 auth_audit(platform.connection, platform.clock.now(), who.subject, "read_case_state", case_id)
         return JSONResponse(results.case_state(platform.connection, case_id))
 
+    @app.get(f"{API}/handover/{{case_number}}", responses=ERRORS)
+    async def handover_info(case_number: NumberPath, who: Clerk) -> JSONResponse:
+        """出件 at any window: the case's state and the documents due (looked up by the number on
+        the receipt; audited like every read of a case)."""
+        found = results.handover_info(platform.connection, case_number)
+        if found is None:
+            return fail(404, f"平台上没有已受理的案件 {case_number}（离线受理的案件上传后可查）")
+        with transaction(platform.connection):
+            auth_audit(platform.connection, platform.clock.now(), who.subject, "read_handover", found["case_id"])
+        return JSONResponse(found)
+
     @app.put(f"{API}/records/{{kind}}/{{record_id}}", responses=ERRORS)
     async def put_record(kind: Literal["rating", "print", "audit", "handover"], record_id: Annotated[str, FPath(
             min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")], who: Sender,

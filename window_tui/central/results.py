@@ -7,6 +7,7 @@ refused (the applicant holds the paper)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from window_tui.central import notify
 from window_tui.central.db import transaction
 from window_tui.central.dialect import Connection
 from window_tui.domain.case import canonical_json, content_hash
+from window_tui.domain.masking import MaskPolicy
 
 # approved: 准予, the certificate is being made; certificate_made: ready, with documents;
 # completed: done with nothing to hand over (a registration, a benefit paid); refused: 不予许可.
@@ -188,3 +190,23 @@ def _handover_problem(values: dict[str, Any], state: dict[str, Any], body: dict[
     if due != given:
         return "交付清单与待领取的证照不一致（名称、编号、份数须逐项核对）"
     return ""
+
+
+def handover_info(connection: Connection, case_number: str) -> dict[str, Any] | None:
+    """What the window needs to hand a case's results over: the state, the documents due,
+    the applicant's masked name, and a key that tells whether an ID number is the
+    applicant's without sending the number itself (sha256 of case id and number)."""
+    row = connection.execute("SELECT case_id, bundle_name, status, body FROM cases WHERE case_number = ?",
+                             (case_number,)).fetchone()
+    if row is None or row["status"] != "accepted":
+        return None
+    values = json.loads(row["body"]).get("values", {})
+    applicant_id = str((values.get("applicant.id_number") or {}).get("value") or "")
+    name = str((values.get("applicant.name") or {}).get("value") or "")
+    state = case_state(connection, row["case_id"])
+    return {**state, "bundle_name": row["bundle_name"], "documents_due": documents_due(state),
+            "applicant_masked": MaskPolicy().name(name), "applicant_key": applicant_key(row["case_id"], applicant_id)}
+
+
+def applicant_key(case_id: str, id_number: str) -> str:
+    return hashlib.sha256(f"{case_id}:{id_number.strip().upper()}".encode()).hexdigest()

@@ -22,7 +22,7 @@ from window_tui.domain.validators import validate_id_number, validate_uscc
 
 MIN_CHARS = 8  # shorter bursts are ordinary typing (a fast "123" is not a scan)
 MAX_GAP = 0.05  # seconds between keystrokes: scanners send a key every 1–20 ms, people every 80 ms or more
-RECEIPT = re.compile(r"/p/([0-9A-Za-z-]{6,40})/?$")
+RECEIPT = re.compile(r"/p/([0-9A-Za-z-]{6,40})/?(?:\?[^\s#]*)?$")  # the printed QR carries ?c=<check code>
 
 
 @dataclass(frozen=True)

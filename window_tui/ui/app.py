@@ -91,7 +91,14 @@ class CounterApp(WorkerSupervisor, App[None]):
     def run_palette_action(self, action: str) -> None:
         from window_tui.ui.dialogs import TextDialog
 
-        if action == "sync_now":
+        if action in ("call_number", "handover"):
+            from window_tui.ui.console import ConsoleScreen
+
+            if isinstance(self.screen, ConsoleScreen):
+                getattr(self.screen, f"action_{action}")()
+            else:
+                self.notify("请先回到叫号界面（Esc）再执行", severity="warning")
+        elif action == "sync_now":
             self.session.wake_sync()
             self.notify("已请求立即同步")
         elif action == "status":

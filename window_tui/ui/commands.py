@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from window_tui.ui.app import CounterApp
 
 COMMANDS = [
+    ("指定号码叫号（G）", "叫指定的号码（如过号后回来的申请人）", "call_number"),
+    ("出件（C）", "交付审批结果：输入案件编号或扫描受理回执，核对证照与领取人", "handover"),
     ("补打回执或告知书", "按案件编号补打，纸面标注“补打”并记录", "reprint"),
     ("打开案件", "按案件编号查看已受理的案件与回执", "open_case"),
     ("继续未完成的受理", "草稿随时保存：断网、退出或崩溃后从这里接着填", "drafts"),

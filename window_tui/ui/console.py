@@ -38,11 +38,13 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         Binding("r", "queue('recall')", "重呼", id="counter.recall"),
         Binding("x", "queue('no-show')", "过号", id="counter.no_show"),
         Binding("t", "transfer", "转移", id="counter.transfer"),
-        Binding("g", "call_number", "指定", id="counter.call_number", tooltip="指定号码叫号"),
+        Binding("g", "call_number", "指定", id="counter.call_number", show=False,
+                tooltip="指定号码叫号（不在底栏：80 列放不下；Ctrl+P 命令面板可查）"),
         Binding("p", "pause", "暂停", id="counter.pause", tooltip="暂停/恢复叫号"),
         Binding("f", "finish", "办结", id="counter.finish"),
         Binding("i", "intake", "受理", id="counter.intake"),
         Binding("s", "status", "状态", id="counter.status"),
+        Binding("c", "handover", "出件", id="counter.handover", tooltip="交付审批结果（证照）：输入案件编号或扫描受理回执"),
         Binding("ctrl+l", "relogin", "重新登录", id="counter.relogin", show=False),
         Binding("u", "undo", "撤销", id="counter.undo", show=False, tooltip="撤销 5 秒内的过号或转移"),
     ]
@@ -353,6 +355,38 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         target = await self.app.push_screen_wait(TransferPicker(services, windows, self.session.window))
         if target:
             self.defer("transfer", target)
+
+    def action_handover(self) -> None:
+        self.app.push_screen(TextDialog("出件：输入案件编号，或扫描受理回执二维码", "如 370800-20261120-05-0001"),
+                             self.hand_over)
+
+    @work(exclusive=True, group="handover", exit_on_error=False)
+    async def hand_over(self, typed: str | None) -> None:
+        from window_tui.domain.scan import classify
+        from window_tui.ui.handover import HandoverScreen
+
+        if not typed:
+            return
+        found = classify(typed)
+        number = found.value if found.kind == "receipt" else typed.strip()
+        try:
+            info = await self.session.client.handover_info(number)
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"无法查询案件 {number}：{exc.message}", severity="error")
+            return
+        choices = await self.app.push_screen_wait(HandoverScreen(info))
+        if not choices:
+            return
+        _id, job = await asyncio.to_thread(self.session.hand_over, info, choices)
+        from printers.journal import STATE_WORDS
+
+        mailed = choices["kind"] == "mail"
+        paper = "邮寄交付单" if mailed else "领取回执"
+        saved = f"{'已登记寄出' if mailed else '已出件'}：案件 {number}（本机已保存，上传后平台显示{'已寄出' if mailed else '已领取'}）"
+        severity = "information" if job.state == "sent" and not job.warning else "warning"
+        detail = job.error or job.warning
+        self.notify(f"{saved}；{paper}{STATE_WORDS[job.state]}" + (f"：{detail}" if detail else ""),
+                    severity="error" if job.state == "failed" else severity, timeout=10)
 
     def action_intake(self) -> None:
         def open_form(code: str, optional: tuple[str, ...] | None) -> None:
