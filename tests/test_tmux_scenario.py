@@ -65,6 +65,17 @@ class Tmux:
                 return line.strip()[2:].split("：", 1)[0]
         return ""
 
+    def settled_focus_label(self, timeout: float = 3) -> str:
+        """The focus line's label once two looks 0.3 s apart agree."""
+        before, deadline = self.focus_label(), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.focus_label()
+            if now == before:
+                return now
+            before = now
+        return before
+
     def choose_first(self) -> None:
         """Open the focused choice list, take its first option, and wait until the cursor has
         moved on. Each step waits for the screen to show it happened (the footer says
@@ -118,6 +129,45 @@ def counter_in_tmux(name: str, tmp_path: Path, server: ServeProcess, printer: Fa
     return Tmux(f"{name}-{size[0]}-{os.getpid()}", command, env, size)
 
 
+def take_newborn_case(tmux: Tmux, mother: str, to_bring: int, captures: list[str]) -> str:
+    """I, the newborn bundle by its initials, the mother's ID number, the few fields the
+    registries left empty, the materials ticked, Ctrl+S: the screen that says 已受理."""
+    tmux.keys("i")
+    tmux.wait_for("选择“一件事”")
+    tmux.keys("xse", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for("受理：新生儿出生")
+    tmux.type_slowly(mother)  # 10 ms per key: every key arrives
+    screen = tmux.wait_for("共享数据预填 1")
+    assert "▶ 母亲身份证号码" in screen and mother in screen
+    assert "🔒 公安人口库" in screen  # the lock survives a narrow column
+    captures.append(screen)
+    # Prefill left the cursor where it was; Enter goes on to the next field still empty.
+    tmux.keys("Enter")
+    tmux.wait_for("▶ 新生儿与户主关系")
+    tmux.choose_first()
+    tmux.keys("6222020000000000000", literal=True)
+    time.sleep(0.3)
+    tmux.keys("Enter")
+    time.sleep(0.3)
+    tmux.choose_first()  # 开户银行
+    tmux.choose_first()  # 结果领取方式
+    tmux.wait_for("▶ 新生儿姓名")  # wraps round to the first empty field
+    tmux.keys("张小宝", literal=True)
+    tmux.keys("Enter")  # nothing left to type: on to the materials
+    time.sleep(0.5)
+    for index in range(to_bring):
+        tmux.keys("space")
+        if index < to_bring - 1:
+            tmux.keys("Down")
+    time.sleep(0.3)
+    captures.append(tmux.screen())
+    tmux.keys("C-s")
+    screen = tmux.wait_for("已受理  编号", timeout=30)
+    captures.append(screen)
+    return screen
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_newborn_case_in_a_real_terminal(tmp_path: Path, size: tuple[int, int]) -> None:
     """The whole newborn case by keyboard; at 80×24 nothing the clerk needs is cut off."""
@@ -139,39 +189,7 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path, size: tuple[int, int]) 
             screen = tmux.wait_for("A001")
             assert "等待最久" in screen and "i 受理" in screen and "^q 退出" in screen  # every key in the footer
             captures.append(screen)
-            tmux.keys("i")
-            tmux.wait_for("选择“一件事”")
-            tmux.keys("xse", literal=True)
-            tmux.keys("Enter")
-            tmux.wait_for("受理：新生儿出生")
-            tmux.type_slowly(mother)  # 10 ms per key: every key arrives
-            screen = tmux.wait_for("共享数据预填 1")
-            assert "▶ 母亲身份证号码" in screen and mother in screen
-            assert "🔒 公安人口库" in screen  # the lock survives a narrow column
-            captures.append(screen)
-            # Prefill left the cursor where it was; Enter goes on to the next field still empty.
-            tmux.keys("Enter")
-            tmux.wait_for("▶ 新生儿与户主关系")
-            tmux.choose_first()
-            tmux.keys("6222020000000000000", literal=True)
-            time.sleep(0.3)
-            tmux.keys("Enter")
-            time.sleep(0.3)
-            tmux.choose_first()  # 开户银行
-            tmux.choose_first()  # 结果领取方式
-            tmux.wait_for("▶ 新生儿姓名")  # wraps round to the first empty field
-            tmux.keys("张小宝", literal=True)
-            tmux.keys("Enter")  # nothing left to type: on to the materials
-            time.sleep(0.5)
-            for index in range(to_bring):
-                tmux.keys("space")
-                if index < to_bring - 1:
-                    tmux.keys("Down")
-            time.sleep(0.3)
-            captures.append(tmux.screen())
-            tmux.keys("C-s")
-            screen = tmux.wait_for("已受理  编号", timeout=30)
-            captures.append(screen)
+            screen = take_newborn_case(tmux, mother, to_bring, captures)
             case_number = screen.split("编号", 1)[1].split()[0]
             tmux.keys("p")
             tmux.wait_for("已打印")
@@ -274,8 +292,10 @@ def test_scanner_typing_lands_in_the_field_of_its_kind(tmp_path: Path) -> None:
             tmux.wait_for("受理：新生儿出生")
 
             def focus(label: str) -> None:
+                """Tab until the focus line names `label`, reading it only once it has settled
+                (on a loaded machine the line lags a key behind, and a Tab too many overshoots)."""
                 for _ in range(30):
-                    if tmux.focus_label() == label:
+                    if tmux.settled_focus_label() == label:
                         return
                     tmux.keys("Tab")
                 raise AssertionError(f"{label} never focused:\n{tmux.screen()}")
@@ -289,7 +309,7 @@ def test_scanner_typing_lands_in_the_field_of_its_kind(tmp_path: Path) -> None:
             deadline = time.monotonic() + 15
             while mother not in row("申请人身份证号码") and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert mother in row("申请人身份证号码") and mother not in row("新生儿姓名")
+            assert mother in row("申请人身份证号码") and mother not in row("新生儿姓名"), tmux.screen()
             tmux.wait_for("🔒")  # the shared data it brought
 
             focus("新生儿姓名")
@@ -300,3 +320,126 @@ def test_scanner_typing_lands_in_the_field_of_its_kind(tmp_path: Path) -> None:
             tmux.keys("C-q")
         finally:
             tmux.kill()
+
+
+def _progress(server: ServeProcess, check_url: str) -> dict:
+    import json
+    import urllib.request
+
+    number, code = check_url.split("/p/", 1)[1].split("?c=")
+    with urllib.request.urlopen(f"{server.url}/api/v1/progress/{number}?c={code}", timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def _put_result(server: ServeProcess, token: str, case_id: str, matter: str, body: dict) -> dict:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{server.url}/api/v1/cases/{case_id}/matters/{matter}/result",
+                                     data=json.dumps(body).encode(), method="PUT",
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> None:
+    """The reform's whole path at one window: the ticket, the case taken and its receipt
+    printed; the approval systems report back (审批中, 待领取 on the progress page); the
+    applicant returns with the receipt; C, the receipt's QR scanned, the certificate
+    ticked, the applicant's ID card read; the platform is down at the moment of Ctrl+S,
+    the 领取回执 prints anyway, and the progress page says 已领取 once it is back."""
+    import json
+    import sqlite3
+    import urllib.request
+
+    from window_tui.domain.catalog import default_catalog
+    from window_tui.domain.efficiency import typical_form
+    from window_tui.domain.materials import evaluate_materials, materials_to_bring
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    registry = generate_registry(seed=20240101, persons=PERSONS, as_of=today)
+    mother = registry.samples["newborn"][0]
+    to_bring = len(materials_to_bring(evaluate_materials(typical_form(default_catalog(), registry, "newborn"))))
+    db = tmp_path / "central.db"
+    with ServeProcess(db, persons=PERSONS) as server, FakePrinter("online") as printer:
+        server.post("/tickets", {"service": "A"}, token="demo-kiosk-token")
+        added = subprocess.run([sys.executable, "-m", "window_tui.cli", "admin", "--db", str(db), "add-device",
+                                "backoffice", "卫健审批系统"], capture_output=True, text=True, check=True,
+                               env={**os.environ, "WINDOW_TUI_CONFIG": str(tmp_path / "config.toml")})
+        backoffice = added.stdout.strip().rsplit("：", 1)[1]
+        tmux = counter_in_tmux("wt-handover", tmp_path, server, printer)
+        captures: list[str] = []
+        try:
+            tmux.log_in()
+            tmux.keys("n")
+            tmux.wait_for("A001")
+            screen = take_newborn_case(tmux, mother, to_bring, captures)
+            case_number = screen.split("编号", 1)[1].split()[0]
+            tmux.keys("p")
+            tmux.wait_for("已打印")
+            deadline = time.monotonic() + 10
+            while not printer.jobs and time.monotonic() < deadline:
+                time.sleep(0.1)
+            receipt_qr = decode(printer.jobs[0], "gb18030").qr[0]
+            tmux.keys("Escape")
+            tmux.wait_for("n 叫号")
+            tmux.keys("f")
+            tmux.wait_for("已办结 1")
+
+            deadline = time.monotonic() + 30  # the case reaches the platform by the counter's sync
+            while time.monotonic() < deadline:
+                row = sqlite3.connect(db).execute("SELECT case_id, body FROM cases WHERE case_number = ?",
+                                                  (case_number,)).fetchone()
+                if row:
+                    break
+                time.sleep(0.3)
+            case_id, body = row[0], json.loads(row[1])
+            states = [_progress(server, receipt_qr)["status_label"]]
+            matters = [m["code"] for m in body["matters"]]
+            decided = {"decided_at": datetime.now(ZoneInfo("Asia/Shanghai")).isoformat(timespec="seconds")}
+            _put_result(server, backoffice, case_id, matters[0], {"outcome": "approved", **decided})
+            states.append(_progress(server, receipt_qr)["status_label"])
+            certificate = {"name": "出生医学证明", "number": "Q370012345", "copies": 1}
+            for code in matters:
+                result = ({"outcome": "certificate_made", "documents": [certificate]} if code == matters[0]
+                          else {"outcome": "completed"})
+                _put_result(server, backoffice, case_id, code, {**result, **decided})
+            states.append(_progress(server, receipt_qr)["status_label"])
+
+            tmux.keys("c")
+            tmux.wait_for("出件：输入案件编号")
+            tmux.type_slowly(receipt_qr, interval=0.005)  # the scanner reads the receipt's QR
+            tmux.keys("Enter")
+            captures.append(tmux.wait_for("逐项核对"))
+            tmux.keys("space")  # the one certificate, checked against the paper
+            tmux.keys("Tab")
+            tmux.keys(body["values"]["applicant.name"]["value"], literal=True)
+            tmux.keys("Tab")
+            tmux.type_slowly(body["values"]["applicant.id_number"]["value"], interval=0.005)  # the ID-card reader
+            server.stop()  # the platform goes down as the clerk confirms
+            tmux.keys("C-s")
+            captures.append(tmux.wait_for("已出件"))
+            tmux.wait_for("领取回执已打印")
+            deadline = time.monotonic() + 10
+            while len(printer.jobs) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            paper = "\n".join(decode(printer.jobs[-1], "gb18030").text)
+            assert "领取回执" in paper and case_number in paper and "Q370012345" in paper and "领取人签字" in paper
+            assert body["values"]["applicant.id_number"]["value"] not in paper
+
+            server.start(seed=False)  # back: the hand-over was kept at the counter and now arrives
+            deadline = time.monotonic() + 60
+            while _progress(server, receipt_qr)["status_label"] != "已领取" and time.monotonic() < deadline:
+                time.sleep(0.5)
+            states.append(_progress(server, receipt_qr)["status_label"])
+            assert states == ["已受理，办理中", "审批中", "待领取", "已领取"]
+            page = urllib.request.urlopen(receipt_qr.replace("http://127.0.0.1:8700", server.url),
+                                          timeout=5).read().decode()
+            assert "已领取" in page and "交付时间" in page
+            handovers = sqlite3.connect(db).execute("SELECT COUNT(*) FROM handovers").fetchone()[0]
+            assert handovers == 1
+            tmux.keys("C-q")
+        finally:
+            tmux.kill()
+            out = Path(os.environ.get("WINDOW_TUI_CAPTURES", tmp_path)) / "handover-120x40.txt"
+            out.write_text("\n\n".join(captures), encoding="utf-8")

@@ -52,15 +52,23 @@ class FieldInput(Input):
         self.burst = BurstWatch()
         self.last_scan: str | None = None
         self._handled_at = -1.0
+        self._enter_at = -1.0
 
     async def _on_key(self, event: events.Key) -> None:
         if event.is_printable and event.character:
             self.burst.key(event.character, event.time, self.value)
             self._handled_at = monotonic_time()
+        elif event.key == "enter":
+            # When the Enter arrived, not when it was handled: on a busy machine each key's
+            # validation and redraw can lag well behind the scanner.
+            self._enter_at = event.time
         await super()._on_key(event)
 
     async def action_submit(self) -> None:
-        self.last_scan = self.burst.scanned(self.burst.last_at + (monotonic_time() - self._handled_at))
+        enter_at = self._enter_at if self._enter_at >= 0 else (
+            self.burst.last_at + (monotonic_time() - self._handled_at))
+        self._enter_at = -1.0
+        self.last_scan = self.burst.scanned(enter_at)
         await super().action_submit()
 
 
