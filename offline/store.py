@@ -41,7 +41,7 @@ from offline.storage import (
 from window_tui.clock import Clock
 
 ARCHIVE_CHUNK = 100
-KINDS = ("case", "rating", "print", "audit", "handover")
+KINDS = ("case", "rating", "print", "audit", "handover", "report")
 STATES = ("pending", "sent", "acknowledged", "quarantined", "set_aside")
 SEALED_DIRS = ("pending", "archive", "drafts", "journal")
 

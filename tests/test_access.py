@@ -64,6 +64,9 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
         ("PUT", "/api/v1/cases/{case_id}/matters/{matter}/result"): (
             f"/api/v1/cases/{case['case_id']}/matters/{case['matters'][0]['code']}/result",
             {"outcome": "completed", "decided_at": "2026-11-21T15:00:00+08:00"}, {"backoffice", "admin"}),
+        ("GET", "/api/v1/reports"): ("/api/v1/reports", None, CLERKS),
+        ("POST", "/api/v1/reports/{report_id}/state"): ("/api/v1/reports/report-none-0001/state",
+                                                        {"state": "transferred"}, CLERKS),
         ("GET", "/api/v1/handover/{case_number}"): (f"/api/v1/handover/{case['case_number']}", None, CLERKS),
         ("GET", "/api/v1/cases/{case_id}/state"): (f"/api/v1/cases/{case['case_id']}/state", None,
                                                    {"clerk5", "clerk6", "supervisor", "backoffice", "admin"}),

@@ -154,7 +154,7 @@ def test_without_a_gateway_messages_are_recorded_not_sent(make_hall: Any) -> Non
     connection = hall.platform.connection
     assert _wait(lambda: connection.execute("SELECT state FROM notifications").fetchone()["state"] == "recorded")
     with hall.display() as display:
-        assert display.get("/health").json()["notifications"]["worker"] == "仅记录（未配置短信网关）"
+        assert "未配置短信网关" in display.get("/health").json()["notifications"]["worker"]
     assert datetime.fromisoformat(connection.execute("SELECT delivered_at FROM notifications").fetchone()[0])
 
 

@@ -106,6 +106,8 @@ class PlatformConfig:
     """For `window-tui serve`: where the platform's outside messages go."""
 
     sms_url: str = ""  # SMS gateway taking POST {"to", "text", "id"}; empty: messages are only recorded
+    hotline_url: str = ""  # the 12345 hotline's work-order intake (POST, JSON); empty: orders are only recorded
+    report_workdays: int = 5  # a 办不成事 report's deadline in working days (the hall's own rule)
 
 
 @dataclass

@@ -17,8 +17,8 @@ from typing import Any
 from window_tui.central.auth import AuthError, Principal
 from window_tui.central.dialect import Connection
 
-KINDS_BY_ROLE = {"clerk": ("case", "print", "audit", "handover"), "supervisor": ("case", "print", "audit", "handover"),
-                 "admin": ("case", "print", "audit", "handover"), "rater": ("rating",)}
+CLERK_KINDS = ("case", "print", "audit", "handover", "report")
+KINDS_BY_ROLE = {"clerk": CLERK_KINDS, "supervisor": CLERK_KINDS, "admin": CLERK_KINDS, "rater": ("rating",)}
 
 
 def check_kind(who: Principal, kind: str) -> None:
@@ -43,7 +43,7 @@ def check_case_attribution(connection: Connection, who: Principal, body: dict[st
 
 
 def check_handover_attribution(who: Principal, body: dict[str, Any]) -> None:
-    """A hand-over is the window's and clerk's of the token that delivers it."""
+    """A hand-over (or a 办不成事 report) is the window's and clerk's of the token that delivers it."""
     if who.role == "admin":
         return
     if who.window is None or body.get("window") != who.window or body.get("clerk") != who.subject:

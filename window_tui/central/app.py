@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from window_tui.central import access, intake, numbering, registry_store, results, stats
+from window_tui.central import access, intake, numbering, registry_store, reports, results, stats
 from window_tui.central.auth import (
     AuthError,
     Principal,
@@ -54,6 +54,8 @@ from window_tui.central.schemas import (
     OpenCaseBody,
     PrintRecordBody,
     RatingBody,
+    ReportBody,
+    ReportStateBody,
     ResultBody,
     TicketBody,
     TransferBody,
@@ -87,6 +89,8 @@ class Platform:
     hall_code: str = ""  # the hall's code in a city platform (its path: /halls/{code})
     listener: EventListener | None = None  # PostgreSQL: one per process, shared by its halls
     sms_url: str = ""  # the SMS gateway the applicant's messages go to; "" = only recorded
+    hotline_url: str = ""  # the 12345 hotline's work-order intake; "" = only recorded
+    report_workdays: int = 5  # a 办不成事 report's deadline, in working days (the hall's rule)
     notify_interval: float = 2.0  # seconds between looks at the outbox (a result wakes it at once)
     notify_backoff: float = 5.0  # seconds before the first retry of an undelivered message (doubling)
 
@@ -100,7 +104,8 @@ class Platform:
             self.listener.hubs[self.connection.schema] = self.hub
             self.poll_interval = self.poll_interval or FALLBACK_POLL
         self.notifier = Notifier(self.connection, self.clock.now, key_prefix=self.hall_code or "hall",
-                                 url=self.sms_url, interval=self.notify_interval, backoff=self.notify_backoff)
+                                 url=self.sms_url, hotline_url=self.hotline_url, interval=self.notify_interval,
+                                 backoff=self.notify_backoff)
         self._catalog_json = json.dumps(catalog_document(self.catalog), ensure_ascii=False).encode("utf-8")
 
 
@@ -150,7 +155,8 @@ def create_app(platform: Platform) -> FastAPI:
         return fail(exc.status, exc.message, exc.retry_after)
 
     @app.exception_handler(results.ResultError)
-    async def result_error(_: Request, exc: results.ResultError) -> JSONResponse:
+    @app.exception_handler(reports.ReportError)
+    async def result_error(_: Request, exc: results.ResultError | reports.ReportError) -> JSONResponse:
         return fail(exc.status, exc.message)
 
     @app.exception_handler(numbering.NumberingError)
@@ -509,7 +515,7 @@ def create_app(platform: Platform) -> FastAPI:
         return JSONResponse(found)
 
     @app.put(f"{API}/records/{{kind}}/{{record_id}}", responses=ERRORS)
-    async def put_record(kind: Literal["rating", "print", "audit", "handover"], record_id: Annotated[str, FPath(
+    async def put_record(kind: Literal["rating", "print", "audit", "handover", "report"], record_id: Annotated[str, FPath(
             min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")], who: Sender,
             body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
         item = BatchItem.model_construct(kind=kind, id=record_id, body=body)
@@ -555,6 +561,21 @@ def create_app(platform: Platform) -> FastAPI:
     async def list_followups(_: Clerk) -> list[dict[str, Any]]:
         return intake.followups(platform.connection)
 
+    @app.get(f"{API}/reports", responses=ERRORS)
+    async def list_reports(_: Clerk, open_only: Annotated[bool, Query(alias="open")] = True) -> list[dict[str, Any]]:
+        """办不成事 reports, the open ones first by deadline (the contact masked)."""
+        return reports.list_reports(platform.connection, platform.clock.now().date(), open_only=open_only)
+
+    @app.post(f"{API}/reports/{{report_id}}/state", responses=ERRORS)
+    async def report_state(report_id: Annotated[str, FPath(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")],
+                           body: ReportStateBody, who: Clerk) -> dict[str, Any]:
+        """受理 → 转办 → 办结 (with what was done) → 回访."""
+        now = platform.clock.now()
+        answer = reports.change_state(platform.connection, report_id, body.state, body.note, now)
+        with transaction(platform.connection):
+            auth_audit(platform.connection, now, who.subject, f"report_{body.state}", report_id)
+        return answer
+
     @app.get(f"{API}/audit", responses=ERRORS)
     async def audit(_: Admin, case_id: Annotated[str | None, Query(max_length=64)] = None,
                     subject: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
@@ -596,13 +617,20 @@ def submit_record(platform: Platform, who: Principal, item: BatchItem, now: date
             status, answer = results.put_handover(platform.connection, item.id, body, now, platform.hall_name)
             platform.notifier.wake()
             return status, answer
+        elif item.kind == "report":
+            ReportBody.model_validate(body)
+            access.check_handover_attribution(who, body)  # the same rule: the token's window and clerk
+            status, answer = reports.put_report(platform.connection, item.id, body, now, platform.calendar,
+                                                platform.report_workdays, platform.hall_name)
+            platform.notifier.wake()
+            return status, answer
         elif item.kind == "print":
             PrintRecordBody.model_validate(body)
         elif item.kind == "audit":
             AuditRecordBody.model_validate(body)
         return intake.put_record(platform.connection, item.kind, item.id, body, now,
                                  platform.calendar, platform.followup_workdays)
-    except (AuthError, results.ResultError) as exc:
+    except (AuthError, results.ResultError, reports.ReportError) as exc:
         return exc.status, {"detail": exc.message}
     except ValidationError as exc:
         message, fields = describe_errors(list(exc.errors()))

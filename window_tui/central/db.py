@@ -138,7 +138,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_pinned ON tickets (day, status, pinned_window, order_key, id);
     """,
     # 6: after intake: each matter's result from the back office, the results handed over
-    # (出件) at a window or mailed, and the messages that tell the applicant
+    # (出件) at a window or mailed, the messages that tell the applicant or go to 12345, and
+    # the 办不成事 reports
     """
     CREATE TABLE matter_results (
         case_id TEXT NOT NULL, matter TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
@@ -153,9 +154,18 @@ MIGRATIONS: list[str] = [
     CREATE TABLE notifications (
         id INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, kind TEXT NOT NULL, recipient TEXT NOT NULL,
         text TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-        next_at TEXT NOT NULL, last_error TEXT NOT NULL DEFAULT '', delivered_at TEXT, UNIQUE (case_id, kind)
+        next_at TEXT NOT NULL, last_error TEXT NOT NULL DEFAULT '', delivered_at TEXT,
+        channel TEXT NOT NULL DEFAULT 'sms', UNIQUE (case_id, kind)
     );
     CREATE INDEX notifications_due ON notifications (state, next_at);
+    CREATE TABLE reports (
+        report_id TEXT PRIMARY KEY, report_number TEXT NOT NULL UNIQUE, category TEXT NOT NULL, wanted TEXT NOT NULL,
+        contact_name TEXT NOT NULL, contact_phone TEXT NOT NULL, ticket TEXT NOT NULL DEFAULT '',
+        case_number TEXT NOT NULL DEFAULT '', window INTEGER NOT NULL, clerk TEXT NOT NULL, raised_at TEXT NOT NULL,
+        deadline TEXT NOT NULL, state TEXT NOT NULL, closure_note TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL
+    );
+    CREATE TABLE report_numbers (day TEXT PRIMARY KEY, next_seq INTEGER NOT NULL);
     """,
 ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,8 +38,10 @@ def message_text(sign: str, name: str, case_number: str, kind: str) -> str:
     return f"【{sign}】{MaskPolicy().name(name)}，您的办件 {case_number} {WORDS[kind]}。"
 
 
-def enqueue(connection: Connection, case_id: str, kind: str, recipient: str, text: str, now: datetime) -> bool:
-    """Inside the caller's transaction: one message per case and kind, whatever happens twice."""
+def enqueue(connection: Connection, case_id: str, kind: str, recipient: str, text: str, now: datetime,
+            channel: str = "sms") -> bool:
+    """Inside the caller's transaction: one message per case (or report) and kind, whatever
+    happens twice. `channel`: sms (text to a phone) or hotline (a JSON work order to 12345)."""
     if not recipient:
         return False
     before = connection.execute("SELECT 1 FROM notifications WHERE case_id = ? AND kind = ?",
@@ -46,9 +49,10 @@ def enqueue(connection: Connection, case_id: str, kind: str, recipient: str, tex
     if before is not None:
         return False
     connection.execute(
-        "INSERT INTO notifications (case_id, kind, recipient, text, created_at, state, attempts, next_at)"
-        " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
-        (case_id, kind, recipient, text, now.isoformat(timespec="seconds"), now.isoformat(timespec="seconds")))
+        "INSERT INTO notifications (case_id, kind, recipient, text, created_at, state, attempts, next_at, channel)"
+        " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+        (case_id, kind, recipient, text, now.isoformat(timespec="seconds"), now.isoformat(timespec="seconds"),
+         channel))
     return True
 
 
@@ -58,23 +62,27 @@ class Outgoing:
     recipient: str
     text: str
     attempts: int
+    channel: str = "sms"
 
 
 Send = Callable[[Outgoing, str], Awaitable[None]]  # raises when not delivered
+CHANNEL_NAMES = {"sms": "短信网关", "hotline": "12345 工单接口"}
 
 
-def http_sender(url: str, timeout: float = 10.0) -> Send:
-    """An SMS gateway taking JSON: {"to", "text", "id"}; any 2xx is delivered."""
+def http_sender(url: str, channel: str = "sms", timeout: float = 10.0) -> Send:
+    """POST JSON with the message's key as Idempotency-Key; any 2xx is delivered. An SMS
+    gateway gets {"to", "text", "id"}; the 12345 intake gets the work order itself."""
     client: httpx.AsyncClient | None = None
 
     async def send(message: Outgoing, key: str) -> None:
         nonlocal client
         if client is None:
             client = httpx.AsyncClient(timeout=timeout)
-        response = await client.post(url, json={"to": message.recipient, "text": message.text, "id": key},
-                                     headers={"Idempotency-Key": key})
+        body = (json.loads(message.text) if channel == "hotline"
+                else {"to": message.recipient, "text": message.text, "id": key})
+        response = await client.post(url, json=body, headers={"Idempotency-Key": key})
         if not response.is_success:
-            raise RuntimeError(f"短信网关回答 HTTP {response.status_code}")
+            raise RuntimeError(f"{CHANNEL_NAMES[channel]}回答 HTTP {response.status_code}")
 
     return send
 
@@ -85,11 +93,13 @@ class Notifier:
     logged and shown. Without a gateway URL, messages are only recorded as made."""
 
     def __init__(self, connection: Connection, now: Callable[[], datetime], *, key_prefix: str,
-                 url: str = "", interval: float = 2.0, backoff: float = 5.0) -> None:
+                 url: str = "", hotline_url: str = "", interval: float = 2.0, backoff: float = 5.0) -> None:
         self.connection = connection
         self.now = now
         self.key_prefix = key_prefix
-        self.send: Send | None = http_sender(url) if url else None
+        # Per channel: where it goes (a channel without an address is only recorded).
+        self.senders: dict[str, Send] = {channel: http_sender(address, channel) for channel, address
+                                         in (("sms", url), ("hotline", hotline_url)) if address}
         self.interval = interval
         self.backoff = backoff
         self.state = "未启动"
@@ -112,7 +122,8 @@ class Notifier:
         while True:
             try:
                 await self.deliver_due()
-                self.state = "运行中" if self.send else "仅记录（未配置短信网关）"
+                missing = [CHANNEL_NAMES[c] for c in CHANNEL_NAMES if c not in self.senders]
+                self.state = "运行中" + (f"（未配置{'、'.join(missing)}：仅记录）" if missing else "")
                 delay = self.interval
             except Exception as exc:  # noqa: BLE001 (a database outage: logged, shown, retried with backoff)
                 self.failures += 1
@@ -132,19 +143,19 @@ class Notifier:
             return []  # the usual case: a look, not a write transaction every few seconds
         with transaction(self.connection):
             rows = self.connection.execute(
-                "SELECT id, recipient, text, attempts FROM notifications WHERE state = 'pending' AND next_at <= ?"
+                "SELECT id, recipient, text, attempts, channel FROM notifications WHERE state = 'pending' AND next_at <= ?"
                 " ORDER BY id LIMIT 20", (now.isoformat(timespec="seconds"),)).fetchall()
             for row in rows:
                 self.connection.execute("UPDATE notifications SET next_at = ? WHERE id = ?",
                                         ((now + LEASE).isoformat(timespec="seconds"), row["id"]))
-        return [Outgoing(r["id"], r["recipient"], r["text"], r["attempts"]) for r in rows]
+        return [Outgoing(r["id"], r["recipient"], r["text"], r["attempts"], r["channel"]) for r in rows]
 
     def _record(self, message: Outgoing, error: str) -> None:
         now = self.now()
         attempts = message.attempts + 1
         with transaction(self.connection):
             if not error:
-                state = "delivered" if self.send else "recorded"
+                state = "delivered" if message.channel in self.senders else "recorded"
                 self.connection.execute(
                     "UPDATE notifications SET state = ?, attempts = ?, delivered_at = ?, last_error = '' WHERE id = ?",
                     (state, attempts, now.isoformat(timespec="seconds"), message.id))
@@ -160,9 +171,10 @@ class Notifier:
         delivered = 0
         for message in self._claim():
             error = ""
-            if self.send is not None:
+            send = self.senders.get(message.channel)
+            if send is not None:
                 try:
-                    await self.send(message, f"{self.key_prefix}-{message.id}")
+                    await send(message, f"{self.key_prefix}-{message.id}")
                 except (httpx.HTTPError, RuntimeError) as exc:
                     error = str(exc) or type(exc).__name__
                     log.warning("notification %s not delivered: %s", message.id, error)

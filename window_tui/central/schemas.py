@@ -155,8 +155,34 @@ class HandoverBody(Strict):
         return value
 
 
+class ReportBody(Strict):
+    """办不成事: what the applicant wanted and could not get done, and how to reach them."""
+
+    category: Literal["政策不明", "材料无法提供", "系统故障", "跨部门推诿", "办理时限过长", "其他"]
+    wanted: Annotated[str, StringConstraints(min_length=4, max_length=500)]
+    contact_name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    contact_phone: Annotated[str, StringConstraints(min_length=7, max_length=20, pattern=r"^[0-9-]+$")]
+    ticket: Annotated[str, StringConstraints(max_length=16)] = ""
+    case_number: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9A-Za-z-]*$")] = ""
+    window: WindowNumber
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    raised_at: datetime
+
+    @field_validator("raised_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("反映时间须带时区")
+        return value
+
+
+class ReportStateBody(Strict):
+    state: Literal["transferred", "closed", "visited"]
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
 class BatchItem(Strict):
-    kind: Literal["case", "rating", "print", "audit", "handover"]
+    kind: Literal["case", "rating", "print", "audit", "handover", "report"]
     id: RecordId
     body: dict[str, Any]
 
@@ -176,7 +202,9 @@ FIELD_NAMES = {"clerk": "工号", "password": "密码", "window": "窗口号", "
                "outcome": "审批结果", "reason": "理由", "documents": "证照", "name": "名称", "number": "编号",
                "copies": "份数", "delivery": "送达方式", "decided_at": "决定时间", "matter": "事项",
                "handed_at": "交付时间", "collector": "领取人", "relation": "领取方式", "id_number": "身份证号",
-               "authorization": "委托书", "mail": "邮寄", "carrier": "快递公司", "tracking": "运单号"}
+               "authorization": "委托书", "mail": "邮寄", "carrier": "快递公司", "tracking": "运单号",
+               "category": "类别", "wanted": "诉求", "contact_name": "联系人", "contact_phone": "联系电话",
+               "raised_at": "反映时间", "note": "说明", "open": "仅未办结"}
 
 
 def describe_errors(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:

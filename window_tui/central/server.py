@@ -80,7 +80,8 @@ def _platform_from_spec(spec: dict[str, Any], *, poll_interval: float = 0.0) -> 
     calendar_file = Path(spec["calendar_file"]) if spec.get("calendar_file") else None
     db = spec["db"] if is_postgres_url(spec["db"]) else Path(spec["db"])
     return open_platform(db, hall_name=spec["hall_name"], hall_code=spec.get("hall_code", ""),
-                         sms_url=spec.get("sms_url", ""),
+                         sms_url=spec.get("sms_url", ""), hotline_url=spec.get("hotline_url", ""),
+                         report_workdays=spec.get("report_workdays", 5),
                          followup_workdays=spec["followup_workdays"],
                          calendar=WorkCalendar.load(calendar_file), clock=Clock(tz=hall_zone(spec["timezone"])),
                          poll_interval=poll_interval)
@@ -115,7 +116,8 @@ def platform_app(platform: Platform) -> Any:
 
 def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
           followup_workdays: int, calendar_file: Path | None, timezone: str = "Asia/Shanghai",
-          workers: int = 1, hall_code: str = "", sms_url: str = "") -> None:
+          workers: int = 1, hall_code: str = "", sms_url: str = "", hotline_url: str = "",
+          report_workdays: int = 5) -> None:
     import json
     import os
 
@@ -124,7 +126,8 @@ def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int
 
     if isinstance(db, Path):
         db.parent.mkdir(parents=True, exist_ok=True)
-    spec = {"db": str(db), "hall_name": hall_name, "hall_code": hall_code, "sms_url": sms_url, "followup_workdays": followup_workdays,
+    spec = {"db": str(db), "hall_name": hall_name, "hall_code": hall_code, "sms_url": sms_url, "hotline_url": hotline_url,
+            "report_workdays": report_workdays, "followup_workdays": followup_workdays,
             "calendar_file": str(calendar_file) if calendar_file else "", "timezone": timezone}
     platform = _platform_from_spec(spec)  # migrates the schema once, before any worker starts
     if seed_demo:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from window_tui.central.dialect import Connection
+from window_tui.central.reports import day_figures
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -75,4 +76,5 @@ def daily_stats(connection: Connection, day: str) -> dict[str, Any]:
 
     total = render("total")
     return {"day": day, "by_service": render("service"), "by_window": render("window"),
-            "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])}}
+            "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])},
+            "reports": day_figures(connection, day)}  # 办不成事: raised that day, and open past their deadline

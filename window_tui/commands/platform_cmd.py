@@ -32,7 +32,8 @@ def run_serve(args: argparse.Namespace) -> int:
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
           followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path(),
           timezone=config.hall.timezone, workers=args.workers, hall_code=config.hall.code,
-          sms_url=config.platform.sms_url)
+          sms_url=config.platform.sms_url, hotline_url=config.platform.hotline_url,
+          report_workdays=config.platform.report_workdays)
     return 0
 
 

@@ -92,7 +92,7 @@ class StatusScreen(SupervisedScreen, Screen[None]):
                 reason += "：" + "；".join(item.errors.values())
             if item.conflict:
                 reason += "（平台已存另一版本，两版均保留，请核对后重新提交）"
-            table.add_row({"case": "案件", "rating": "评价", "print": "打印", "audit": "审计", "handover": "出件"}.get(item.kind, item.kind),
+            table.add_row({"case": "案件", "rating": "评价", "print": "打印", "audit": "审计", "handover": "出件", "report": "办不成事"}.get(item.kind, item.kind),
                           item.ref or item.id[:8], reason, key=item.id)
         errors = getattr(self.app, "worker_errors", [])
         self.query_one("#status-errors", Static).update("\n".join(errors[-10:]) or "无")

@@ -1,0 +1,93 @@
+"""办不成事: a report raised at a window gets a number and a deadline in working days,
+goes to the 12345 hotline as one work order however often the intake fails or loses
+its answer (a real endpoint on loopback counts), is listed with the contact masked,
+moves 受理 → 转办 → 办结 → 回访, and shows as overdue in the day's statistics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.conftest import Hall
+from tests.fake_endpoint import FakeEndpoint
+
+BOTH_DATABASES = True
+FAST = {"notify_interval": 0.1, "notify_backoff": 0.1}
+
+
+def _report(n: int, **extra: Any) -> dict[str, Any]:
+    body = {"category": "跨部门推诿", "wanted": "办理外省社保关系转入，两个部门都说不归自己管",
+            "contact_name": "赵大明", "contact_phone": "13912345678", "ticket": "A007", "window": 5,
+            "clerk": "1005", "raised_at": "2026-11-20T09:00:00+08:00"}
+    body.update(extra)
+    return body
+
+
+def _wait(predicate: Any, timeout: float = 8.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_report_is_numbered_sent_to_12345_once_and_followed_to_its_close(make_hall: Any) -> None:
+    with FakeEndpoint() as hotline:
+        hotline.fail_next = 2  # the hotline's intake is down twice
+        hotline.lose_answer_next = 1  # then takes the order and the answer is lost
+        hall: Hall = make_hall(windows=6, persons=300, hotline_url=hotline.url, **FAST)
+        with hall.client(hall.clerk_token(5)) as clerk:
+            first = clerk.put("/records/report/report-0001", json=_report(1))
+            assert first.status_code == 201
+            report = first.json()
+            # 2026-11-20 is a Friday: five working days later is Friday 11-27.
+            assert report["report_number"] == "BB202611200001" and report["deadline"] == "2026-11-27"
+            assert report["contact"] == "赵*明 139****5678" and report["state_label"] == "受理"
+            assert clerk.put("/records/report/report-0001", json=_report(1)).json()["replay"] is True
+            changed = clerk.put("/records/report/report-0001", json=_report(1, wanted="另一件事，内容不同"))
+            assert changed.status_code == 409
+            second = clerk.put("/records/report/report-0002", json=_report(2, category="系统故障", ticket=""))
+            assert second.json()["report_number"] == "BB202611200002"
+            assert clerk.put("/records/report/report-0003", json=_report(3, window=6, clerk="1006")).status_code == 403
+            assert clerk.put("/records/report/report-0004", json=_report(4, category="别的")).status_code == 422
+
+        assert _wait(lambda: len(hotline.accepted) == 2)
+        time.sleep(0.3)
+        orders = {body["order_id"]: body for body in hotline.accepted.values()}
+        assert set(orders) == {"BB202611200001", "BB202611200002"}
+        assert orders["BB202611200001"]["contact"] == {"name": "赵大明", "phone": "13912345678"}  # 12345 calls back
+        assert orders["BB202611200001"]["category"] == "跨部门推诿"
+        keys = [r["key"] for r in hotline.requests]
+        assert len(set(keys)) == 2 and len(keys) == 5  # 2 refused, 1 answer lost, each order taken once
+
+        with hall.client(hall.clerk_token(6)) as manager:
+            listed = manager.get("/reports").json()
+            assert [r["report_number"] for r in listed] == ["BB202611200001", "BB202611200002"]
+            assert all("13912345678" not in str(r) and "赵大明" not in str(r) for r in listed)
+            no_note = manager.post("/reports/report-0001/state", json={"state": "closed"})
+            assert no_note.status_code == 422
+            assert manager.post("/reports/report-0001/state", json={"state": "visited"}).status_code == 409
+            assert manager.post("/reports/report-0001/state", json={"state": "transferred"}).json()["state_label"] == "转办"
+            closed = manager.post("/reports/report-0001/state",
+                                  json={"state": "closed", "note": "已协调人社局受理转入，申请人已办结"})
+            assert closed.json()["state_label"] == "办结"
+            assert manager.post("/reports/report-0001/state", json={"state": "visited"}).json()["state_label"] == "回访"
+            assert [r["report_number"] for r in manager.get("/reports").json()] == ["BB202611200002"]
+
+        hall.clock.advance(days=8)  # 11-28: past the second report's deadline (a new day's login)
+        with hall.client(hall.clerk_token(6)) as manager:
+            still_open = manager.get("/reports").json()[0]
+            assert still_open["overdue"] is True
+            day = hall.clock.now().date().isoformat()
+            assert manager.get("/stats", params={"day": day}).json()["reports"] == {"raised": 0, "overdue": 1}
+            assert manager.get("/stats", params={"day": "2026-11-20"}).json()["reports"]["raised"] == 2
+
+
+def test_without_a_hotline_address_work_orders_are_recorded(make_hall: Any) -> None:
+    hall: Hall = make_hall(windows=6, persons=300, **FAST)
+    with hall.client(hall.clerk_token(5)) as clerk:
+        assert clerk.put("/records/report/report-0101", json=_report(1)).status_code == 201
+    connection = hall.platform.connection
+    assert _wait(lambda: connection.execute(
+        "SELECT state FROM notifications WHERE channel = 'hotline'").fetchone()["state"] == "recorded")
