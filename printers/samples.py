@@ -50,9 +50,19 @@ def sample_pickup() -> dict[str, Any]:
                           {"name": "社会保障卡", "number": "", "copies": 1}]}
 
 
+def sample_report() -> dict[str, Any]:
+    """A 办不成事 report, delivered (its number known)."""
+    return {"report_id": "report-sample-0001", "report_number": "BB202611200001", "category": "跨部门推诿",
+            "wanted": "办理外省社保关系转入，两个部门都说不归自己管", "contact_name": "赵大明",
+            "contact_phone": "13912345678", "ticket": "A007", "case_number": "", "window": 5, "clerk": "1005",
+            "raised_at": "2026-11-20T09:40:00+08:00"}
+
+
 def sample_for(template: str) -> dict[str, Any]:
     if template == "ticket":
         return sample_ticket()
+    if template == "report":
+        return sample_report()
     if template == "pickup":
         return sample_pickup()
     return sample_case({"receipt": "accepted", "notice": "notice", "rejection": "rejected"}[template])

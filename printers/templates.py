@@ -11,9 +11,9 @@ from typing import Any
 from printers.layout import QR, Columns, Cut, Document, Feed, Rule, Text
 from window_tui.domain.masking import DEFAULT_POLICY, SENSITIVE_LICENCES, MaskPolicy
 
-TEMPLATES = ("receipt", "notice", "rejection", "ticket", "pickup")
+TEMPLATES = ("receipt", "notice", "rejection", "ticket", "pickup", "report")
 TEMPLATE_NAMES = {"receipt": "受理回执", "notice": "一次性告知书", "rejection": "不予受理通知书",
-                  "ticket": "排队号票", "pickup": "领取回执"}
+                  "ticket": "排队号票", "pickup": "领取回执", "report": "办不成事反映回执"}
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,31 @@ def pickup(data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Do
     return doc
 
 
-BUILDERS = {"receipt": receipt, "notice": notice, "rejection": rejection, "ticket": ticket, "pickup": pickup}
+def report(data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:
+    """办不成事反映回执: the report's number (or, offline, that it comes by SMS once uploaded),
+    what was reported, the contact masked, and who follows it up."""
+    doc = Document(title=f"办不成事反映回执 {data.get('report_number') or data['report_id']}")
+    _header(doc, hall, "办不成事反映回执", reprint)
+    if data.get("report_number"):
+        doc.add(Columns("反映编号", data["report_number"], bold=True))
+    else:
+        doc.add(Columns("登记号", data["report_id"][-8:].upper(), bold=True),
+                Text("反映编号在上传中心平台后生成，将以短信告知。"))
+    raised = datetime.fromisoformat(data["raised_at"])
+    doc.add(Columns("类别", data["category"]), Columns("登记时间", raised.strftime("%Y-%m-%d %H:%M")),
+            Rule(), Text("反映内容：", bold=True), Text(data["wanted"]), Rule(),
+            Columns("联系人", hall.mask.name(data["contact_name"])), Columns("联系电话", hall.mask.phone(data["contact_phone"])))
+    if data.get("case_number"):
+        doc.add(Columns("相关案件", data["case_number"]))
+    doc.add(Columns("登记人", f"{data['window']}号窗口 工号{data['clerk']}"),
+            Text("本事项已转12345政务服务便民热线跟踪办理，办理结果将回访告知。"))
+    _contacts(doc, hall)
+    doc.add(Cut())
+    return doc
+
+
+BUILDERS = {"receipt": receipt, "notice": notice, "rejection": rejection, "ticket": ticket, "pickup": pickup,
+            "report": report}
 
 
 def build(template: str, data: dict[str, Any], hall: HallInfo, *, reprint: bool = False) -> Document:

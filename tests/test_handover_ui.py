@@ -70,6 +70,10 @@ async def test_the_clerk_hands_results_over_offline_and_the_platform_records_the
             connection = hall.platform.connection
             await wait_for(pilot, lambda: connection.execute("SELECT COUNT(*) FROM handovers").fetchone()[0] == 1,
                            timeout=30)
+            # …and the counter knows it arrived: acknowledged, out of its outbox, not sent again.
+            await wait_for(pilot, lambda: not [i for i in session.store.items() if i.kind == "handover"], timeout=15)
+            archived = [i for i in session.store.archived(session.clock.today().isoformat()) if i.kind == "handover"]
+            assert len(archived) == 1 and archived[0].receipt_id == pending[0].id
         time.sleep(0.2)
         paper = decode(printer.jobs[-1], "gb18030").text
     joined = "\n".join(paper)
@@ -79,3 +83,52 @@ async def test_the_clerk_hands_results_over_offline_and_the_platform_records_the
     with hall.client(hall.clerk_token(6)) as other_window:
         state = other_window.get(f"/cases/{case['case_id']}/state").json()
     assert state["label"] == "已领取"
+
+
+async def test_the_clerk_raises_a_report_online_and_offline_and_each_reaches_12345_once(make_hall: Any,
+                                                                                       tmp_path: Any) -> None:
+    """B at the console: the 办不成事 dialog, Ctrl+S; online the slip carries the platform's
+    number; offline it says the number comes by SMS, and the report arrives once later."""
+    from window_tui.ui.console import ConsoleScreen
+    from window_tui.ui.report import ReportDialog
+
+    hall: Hall = make_hall(windows=6, persons=300)
+
+    async def report(pilot: Any, app: Any, wanted: str) -> None:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReportDialog))
+        await pilot.press("down", "down", "down")  # 跨部门推诿
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "请写明申请人的诉求" in screen_text(app))
+        assert "Ctrl+S 登记并打印回执" in screen_text(app)  # the dialog's last line is on screen
+        app.screen.query_one("#report-wanted").focus()
+        await pilot.press(*wanted)
+        app.screen.query_one("#report-name").focus()
+        await pilot.press(*"赵大明")
+        app.screen.query_one("#report-phone").focus()
+        await pilot.press(*"13912345678", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+
+    with FakePrinter("online") as printer:
+        app, session = make_app(hall.url, tmp_path, window=5, printer=printer.url)
+        async with app.run_test(size=(80, 24)) as pilot:  # the smallest terminal: the dialog fits
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+            await report(pilot, app, "外省社保关系转入无人受理")
+            await wait_for(pilot, lambda: noticed(app, "已登记办不成事反映：BB20261120"), timeout=15)
+            hall.server.stop()
+            await report(pilot, app, "电子证照系统故障无法调取")
+            await wait_for(pilot, lambda: noticed(app, "编号上传后生成"), timeout=15)
+            hall.server.start()
+            connection = hall.platform.connection
+            await wait_for(pilot, lambda: connection.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2,
+                           timeout=30)
+            await wait_for(pilot, lambda: not [i for i in session.store.items() if i.kind == "report"], timeout=15)
+        time.sleep(0.2)
+        slips = ["\n".join(decode(job, "gb18030").text) for job in printer.jobs]
+    assert "反映编号" in slips[0] and "BB202611200001" in slips[0] and "赵*明" in slips[0]
+    assert "短信告知" in slips[1] and "13912345678" not in "".join(slips)
+    rows = connection.execute("SELECT report_number, category FROM reports ORDER BY report_number").fetchall()
+    assert [tuple(r) for r in rows] == [("BB202611200001", "跨部门推诿"), ("BB202611200002", "跨部门推诿")]
+    kinds = sorted(r[0] for r in connection.execute("SELECT kind FROM notifications").fetchall())
+    assert kinds == ["report_number", "report_number", "work_order", "work_order"]

@@ -15,6 +15,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -378,6 +379,27 @@ class CounterSession:
         job = self.printer.print("pickup", {**body, "bundle_name": info["bundle_name"]}, info["case_number"])
         self._record_print(job, info["case_number"])
         return handover_id, job
+
+    def raise_report(self, choices: dict[str, Any], wait: float = 4.0) -> tuple[dict[str, Any], PrintJob]:
+        """办不成事: saved here first and delivered once like a case; the slip prints with the
+        platform's number when it arrives within `wait` seconds, else says it comes by SMS."""
+        assert self.clerk is not None
+        report_id = f"report-{uuid.uuid4().hex}"
+        body = {**choices, "window": self.window, "clerk": self.clerk.number,
+                "raised_at": self.clock.now().isoformat(timespec="seconds")}
+        self.store.enqueue("report", report_id, body, ref=choices.get("ticket", ""))
+        self.wake_sync()
+        deadline = time.monotonic() + wait
+        while not self.store.is_acknowledged(report_id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        number = ""
+        if self.store.is_acknowledged(report_id):
+            day = self.clock.now().date().isoformat()
+            number = next((i.receipt_id for i in self.store.archived(day) if i.id == report_id), "")
+        slip = {**body, "report_id": report_id, "report_number": number}
+        job = self.printer.print("report", slip, number or report_id)
+        self._record_print(job, number or report_id)
+        return slip, job
 
     def reprint_case(self, case: dict[str, Any], template: str, last_job: PrintJob | None = None) -> PrintJob:
         """补打: a deliberate copy, marked on the paper and recorded in the journal."""

@@ -41,7 +41,10 @@ def put_report(connection: Connection, report_id: str, body: dict[str, Any], now
         if stored is not None:
             if stored["content_hash"] != digest:
                 raise ReportError(409, "同一反映记录的内容不同")
-            return 200, {**public(stored, now.date()), "replay": True}
+            # The counter's outbox acknowledges a record by its receipt id (here the report's
+            # number, which the counter then prints) and content hash.
+            return 200, {**public(stored, now.date()), "replay": True, "receipt_id": stored["report_number"],
+                         "content_hash": digest}
         raised = datetime.fromisoformat(body["raised_at"])
         day = raised.date()
         row = connection.execute("SELECT next_seq FROM report_numbers WHERE day = ?", (day.isoformat(),)).fetchone()
@@ -63,8 +66,12 @@ def put_report(connection: Connection, report_id: str, body: dict[str, Any], now
                  "ticket": body.get("ticket", ""), "case_number": body.get("case_number", "")}
         notify.enqueue(connection, report_id, "work_order", "12345", json.dumps(order, ensure_ascii=False), now,
                        channel="hotline")
+        # The applicant learns the number even when the counter was offline at the time.
+        notify.enqueue(connection, report_id, "report_number", body["contact_phone"],
+                       f"【{hall_name}】{MaskPolicy().name(body['contact_name'])}，您反映的问题已登记，编号 {number}，"
+                       f"答复期限 {deadline}，可拨打 12345 查询。", now)
         stored = connection.execute("SELECT * FROM reports WHERE report_id = ?", (report_id,)).fetchone()
-    return 201, {**public(stored, now.date()), "replay": False}
+    return 201, {**public(stored, now.date()), "replay": False, "receipt_id": number, "content_hash": digest}
 
 
 def public(row: Any, today: date) -> dict[str, Any]:

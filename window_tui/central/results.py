@@ -155,7 +155,9 @@ def put_handover(connection: Connection, handover_id: str, body: dict[str, Any],
         if stored is not None:
             if stored["content_hash"] != digest:
                 raise ResultError(409, "同一出件记录的内容不同")
-            return 200, {**case_state(connection, stored["case_id"]), "replay": True}
+            # The counter's outbox acknowledges a record by its receipt id and content hash.
+            return 200, {**case_state(connection, stored["case_id"]), "replay": True, "receipt_id": handover_id,
+                         "content_hash": digest}
         case = _case(connection, body["case_id"])
         state = case_state(connection, body["case_id"])
         if state["state"] in ("collected", "mailed"):
@@ -172,7 +174,7 @@ def put_handover(connection: Connection, handover_id: str, body: dict[str, Any],
              canonical_json(body), now.isoformat(timespec="seconds")))
         after = case_state(connection, body["case_id"])
         tell_applicant(connection, case, after, now, sign)
-    return 201, {**after, "replay": False}
+    return 201, {**after, "replay": False, "receipt_id": handover_id, "content_hash": digest}
 
 
 def _handover_problem(values: dict[str, Any], state: dict[str, Any], body: dict[str, Any]) -> str:

@@ -45,6 +45,8 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         Binding("i", "intake", "受理", id="counter.intake"),
         Binding("s", "status", "状态", id="counter.status"),
         Binding("c", "handover", "出件", id="counter.handover", tooltip="交付审批结果（证照）：输入案件编号或扫描受理回执"),
+        Binding("b", "report", "办不成事", id="counter.report", show=False,
+                tooltip="登记办不成事反映（转 12345 跟踪），打印回执（不在底栏：Ctrl+P 命令面板可查）"),
         Binding("ctrl+l", "relogin", "重新登录", id="counter.relogin", show=False),
         Binding("u", "undo", "撤销", id="counter.undo", show=False, tooltip="撤销 5 秒内的过号或转移"),
     ]
@@ -387,6 +389,24 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         detail = job.error or job.warning
         self.notify(f"{saved}；{paper}{STATE_WORDS[job.state]}" + (f"：{detail}" if detail else ""),
                     severity="error" if job.state == "failed" else severity, timeout=10)
+
+    def action_report(self) -> None:
+        from window_tui.ui.report import ReportDialog
+
+        current = (self.state.get("current") or {}).get("label", "")
+        self.app.push_screen(ReportDialog(current), self.raise_report)
+
+    @work(exclusive=True, group="report", exit_on_error=False)
+    async def raise_report(self, choices: dict[str, Any] | None) -> None:
+        from printers.journal import STATE_WORDS
+
+        if not choices:
+            return
+        slip, job = await asyncio.to_thread(self.session.raise_report, choices)
+        number = slip["report_number"] or f"登记号 {slip['report_id'][-8:].upper()}（编号上传后生成，短信告知）"
+        self.notify(f"已登记办不成事反映：{number}；回执{STATE_WORDS[job.state]}"
+                    + (f"：{job.error or job.warning}" if job.error or job.warning else ""),
+                    severity="information" if job.state == "sent" and not job.warning else "warning", timeout=10)
 
     def action_intake(self) -> None:
         def open_form(code: str, optional: tuple[str, ...] | None) -> None:

@@ -46,15 +46,17 @@ class HandoverScreen(_Dialog):
             yield Label("逐项核对交付的证照（空格勾选）：")
             yield SelectionList[int](*[
                 Selection(f"{d['name']}  编号 {d.get('number') or '—'}  {d.get('copies', 1)} 份（{d['matter']}）", i)
-                for i, d in enumerate(info["documents_due"])], id="handover-documents")
-            yield Input(placeholder="收件人姓名" if self.mail else "领取人姓名", id="handover-name")
-            yield Input(placeholder="领取人身份证号（可刷身份证）", id="handover-id", max_length=18)
+                for i, d in enumerate(info["documents_due"])], id="handover-documents", compact=True)
+            # Compact widgets: the whole dialog fits an 80×24 terminal.
+            yield Input(placeholder="收件人姓名" if self.mail else "领取人姓名", id="handover-name", compact=True)
+            yield Input(placeholder="领取人身份证号（可刷身份证）", id="handover-id", max_length=18, compact=True)
             if self.mail:
-                yield Input(placeholder="快递公司，如 中国邮政EMS", id="handover-carrier")
-                yield Input(placeholder="运单号", id="handover-tracking")
+                yield Input(placeholder="快递公司，如 中国邮政EMS", id="handover-carrier", compact=True)
+                yield Input(placeholder="运单号", id="handover-tracking", compact=True)
             else:
-                yield Checkbox("他人代领（凭授权委托书）", id="handover-agent")
-                yield Input(placeholder="授权委托书编号或说明", id="handover-authorization", disabled=True)
+                yield Checkbox("他人代领（凭授权委托书）", id="handover-agent", compact=True)
+                yield Input(placeholder="授权委托书编号或说明", id="handover-authorization", disabled=True,
+                            compact=True)
             yield Static("", id="handover-problem")
             yield Static("Ctrl+S 确认交付并打印领取回执    Esc 取消", classes="dialog-keys")
 
