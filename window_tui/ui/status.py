@@ -41,6 +41,8 @@ class StatusScreen(SupervisedScreen, Screen[None]):
             yield DataTable(id="failed-jobs", cursor_type="row")
             yield Static("需处理的记录（平台退回：O 打开更正后重新提交，D 搁置并填写理由）", classes="section-title")
             yield DataTable(id="quarantine", cursor_type="row")
+            yield Static("办不成事反映（逾期未办结）", classes="section-title")
+            yield Static("正在查询……", id="status-reports")
             yield Static("核验提醒", classes="section-title")
             yield Static("", id="status-alerts")
             yield Static("后台任务错误", classes="section-title")
@@ -56,6 +58,22 @@ class StatusScreen(SupervisedScreen, Screen[None]):
     def action_reload(self) -> None:
         self.load()
         self.check_printer()
+        self.load_reports()
+
+    @work(exclusive=True, group="status-reports", exit_on_error=False)
+    async def load_reports(self) -> None:
+        from window_tui.client import PlatformRejected, PlatformUnavailable
+
+        try:
+            reports = await self.session.client.open_reports()
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.query_one("#status-reports", Static).update(f"无法查询：{exc.message}")
+            return
+        overdue = [r for r in reports if r["overdue"]]
+        lines = [f"{r['report_number']}  {r['category']}  期限 {r['deadline']}  {r['state_label']}  "
+                 f"{r['window']}号窗口登记  {r['contact']}" for r in overdue]
+        head = f"未办结 {len(reports)} 件，逾期 {len(overdue)} 件"
+        self.query_one("#status-reports", Static).update("\n".join([head, *lines]))
 
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def load(self) -> None:
