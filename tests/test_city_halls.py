@@ -6,10 +6,8 @@ hall's SQLite data moves into the city as one hall; the city's statistics add up
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,6 +18,7 @@ import psycopg
 import pytest
 
 from tests.platform_process import ServeProcess
+from tests.test_city_platform import StreamReader
 from window_tui.central.auth import add_device
 from window_tui.central.city import HallError, add_hall, hall_connection, hall_schema, list_halls
 from window_tui.central.db import connect, transaction
@@ -118,30 +117,6 @@ def test_a_hall_added_while_serving_is_served_without_a_restart(city: tuple[str,
     assert [h["code"] for h in httpx.get(f"{server.url}/halls", timeout=5).json()] == [XUANWU, QINHUAI, "3204"]
 
 
-class CallReader(threading.Thread):
-    """One hall's raw event stream: the tickets called, and when they arrived."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.calls: dict[str, float] = {}
-        self.open = threading.Event()
-
-    def run(self) -> None:
-        headers = {"Authorization": "Bearer demo-display-token"}
-        with httpx.Client(timeout=None) as client, \
-                client.stream("GET", self.url + "/api/v1/events/stream", headers=headers) as response:
-            self.open.set()
-            try:
-                for line in response.iter_lines():
-                    if line.startswith("data:"):
-                        data = json.loads(line[5:])
-                        if data["kind"] == "called":
-                            self.calls[data["ticket"]] = time.monotonic()
-            except httpx.RemoteProtocolError:
-                return  # the platform stopped at teardown
-
-
 @pytest.mark.slow
 def test_a_call_in_one_hall_reaches_that_halls_displays_on_every_process_and_no_other(
         city: tuple[str, ServeProcess], tmp_path: Path) -> None:
@@ -150,7 +125,7 @@ def test_a_call_in_one_hall_reaches_that_halls_displays_on_every_process_and_no_
     (tmp_path / "second").mkdir()
     second.start(seed=False)
     try:
-        readers = {code: CallReader(f"{second.url}/halls/{code}") for code in (XUANWU, QINHUAI)}
+        readers = {code: StreamReader(f"{second.url}/halls/{code}") for code in (XUANWU, QINHUAI)}
         for reader in readers.values():
             reader.start()
             assert reader.open.wait(5)

@@ -174,9 +174,10 @@ def _terminate(url: str, application: str) -> int:
 class StreamReader(threading.Thread):
     """A display's raw event stream: the ids of the calls it receives, and when."""
 
-    def __init__(self, hall: Hall) -> None:
+    def __init__(self, url: str) -> None:
+        """`url`: the platform's address (a hall's, /halls/{code}, on a city platform)."""
         super().__init__(daemon=True)
-        self.hall = hall
+        self.url = url
         self.calls: dict[str, float] = {}
         self.open = threading.Event()
 
@@ -184,7 +185,7 @@ class StreamReader(threading.Thread):
         import httpx
 
         headers = {"Authorization": "Bearer demo-display-token"}
-        with httpx.Client(base_url=self.hall.url, timeout=None) as client, \
+        with httpx.Client(base_url=self.url, timeout=None) as client, \
                 client.stream("GET", "/api/v1/events/stream", headers=headers) as response:
             self.open.set()
             try:
@@ -216,7 +217,7 @@ def test_the_event_listener_is_supervised_and_streams_never_miss_a_call(make_hal
 
     hall = make_hall(windows=4)
     other = open_platform(hall.db, clock=hall.clock)  # another platform process, as far as the stream knows
-    reader = StreamReader(hall)
+    reader = StreamReader(hall.url)
     reader.start()
     assert reader.open.wait(5)
     with hall.display() as display:

@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.conftest import Hall
 from tests.fake_endpoint import FakeEndpoint
+from tests.test_results import _wait
 
 BOTH_DATABASES = True
 FAST = {"notify_interval": 0.1, "notify_backoff": 0.1}
@@ -21,15 +22,6 @@ def _report(n: int, **extra: Any) -> dict[str, Any]:
             "clerk": "1005", "raised_at": "2026-11-20T09:00:00+08:00"}
     body.update(extra)
     return body
-
-
-def _wait(predicate: Any, timeout: float = 8.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_a_report_is_numbered_sent_to_12345_once_and_followed_to_its_close(make_hall: Any) -> None:
@@ -52,7 +44,7 @@ def test_a_report_is_numbered_sent_to_12345_once_and_followed_to_its_close(make_
             assert clerk.put("/records/report/report-0003", json=_report(3, window=6, clerk="1006")).status_code == 403
             assert clerk.put("/records/report/report-0004", json=_report(4, category="别的")).status_code == 422
 
-        assert _wait(lambda: len(hotline.accepted) == 2)
+        assert _wait(lambda: len(hotline.accepted) == 2, 10)
         time.sleep(0.3)
         orders = {body["order_id"]: body for body in hotline.accepted.values()}
         assert set(orders) == {"BB202611200001", "BB202611200002"}

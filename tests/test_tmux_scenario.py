@@ -120,6 +120,14 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
 
+def printed_jobs(printer: FakePrinter, count: int, timeout: float = 10) -> list[bytes]:
+    """The fake printer's jobs once it has `count` of them (or whatever it has at the timeout)."""
+    deadline = time.monotonic() + timeout
+    while len(printer.jobs) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return printer.jobs
+
+
 def counter_in_tmux(name: str, tmp_path: Path, server: ServeProcess, printer: FakePrinter,
                     size: tuple[int, int] = (120, 40)) -> Tmux:
     """`window-tui counter` for window 5 in a fresh data directory, under tmux."""
@@ -193,9 +201,7 @@ def test_newborn_case_in_a_real_terminal(tmp_path: Path, size: tuple[int, int]) 
             case_number = screen.split("编号", 1)[1].split()[0]
             tmux.keys("p")
             tmux.wait_for("已打印")
-            deadline = time.monotonic() + 10
-            while not printer.jobs and time.monotonic() < deadline:
-                time.sleep(0.1)
+            printed_jobs(printer, 1)
             printed = "\n".join(decode(printer.jobs[0], "gb18030").text)
             assert case_number in printed and "受理回执" in printed
             tmux.keys("Escape")
@@ -246,9 +252,7 @@ def test_refusal_in_a_real_terminal(tmp_path: Path) -> None:
             case_number = screen.split("编号", 1)[1].split()[0].split("：")[0]
             tmux.keys("p")
             tmux.wait_for("已打印")
-            deadline = time.monotonic() + 10
-            while not printer.jobs and time.monotonic() < deadline:
-                time.sleep(0.1)
+            printed_jobs(printer, 1)
             decoded = decode(printer.jobs[0], "gb18030")
             printed = "".join(decoded.text)
             assert case_number in printed and "不予受理通知书" in printed and "行政复议" in printed
@@ -377,9 +381,7 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
             case_number = screen.split("编号", 1)[1].split()[0]
             tmux.keys("p")
             tmux.wait_for("已打印")
-            deadline = time.monotonic() + 10
-            while not printer.jobs and time.monotonic() < deadline:
-                time.sleep(0.1)
+            printed_jobs(printer, 1)
             receipt_qr = decode(printer.jobs[0], "gb18030").qr[0]
             tmux.keys("Escape")
             tmux.wait_for("n 叫号")
@@ -420,9 +422,7 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
             tmux.keys("C-s")
             captures.append(tmux.wait_for("已出件"))
             tmux.wait_for("领取回执已打印")
-            deadline = time.monotonic() + 10
-            while len(printer.jobs) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            printed_jobs(printer, 2)
             paper = "\n".join(decode(printer.jobs[-1], "gb18030").text)
             assert "领取回执" in paper and case_number in paper and "Q370012345" in paper and "领取人签字" in paper
             assert body["values"]["applicant.id_number"]["value"] not in paper

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 WindowNumber = Annotated[int, Field(ge=1, le=999)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -89,6 +96,15 @@ class AuditRecordBody(BaseModel):
     action: Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("须带时区")
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]  # a time the platform can place on the hall's clock
+
+
 class Document(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     number: Annotated[str, StringConstraints(max_length=60)] = ""
@@ -102,14 +118,7 @@ class ResultBody(Strict):
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
     documents: Annotated[list[Document], Field(max_length=20)] = []
     delivery: Literal["counter", "mail"] = "counter"
-    decided_at: datetime
-
-    @field_validator("decided_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("决定时间须带时区")
-        return value
+    decided_at: AwareTime
 
     def problem(self) -> str:
         """What the fields allow but the outcome does not (one Chinese line), or ''."""
@@ -139,20 +148,13 @@ class HandoverBody(Strict):
     case_id: RecordId
     case_number: CaseNumber
     kind: Literal["counter", "mail"]
-    handed_at: datetime
+    handed_at: AwareTime
     window: WindowNumber
     clerk: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     collector: Collector
     authorization: Annotated[str, StringConstraints(max_length=100)] = ""
     documents: Annotated[list[Document], Field(min_length=1, max_length=40)]
     mail: Mailing = Mailing()
-
-    @field_validator("handed_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("交付时间须带时区")
-        return value
 
 
 class ReportBody(Strict):
@@ -166,14 +168,7 @@ class ReportBody(Strict):
     case_number: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9A-Za-z-]*$")] = ""
     window: WindowNumber
     clerk: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    raised_at: datetime
-
-    @field_validator("raised_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("反映时间须带时区")
-        return value
+    raised_at: AwareTime
 
 
 class ReportStateBody(Strict):
