@@ -19,7 +19,6 @@ from window_tui.domain.case import content_hash
 from window_tui.domain.masking import MaskPolicy
 from window_tui.domain.workdays import WorkCalendar
 
-CATEGORIES = ("政策不明", "材料无法提供", "系统故障", "跨部门推诿", "办理时限过长", "其他")
 STATES = {"accepted": "受理", "transferred": "转办", "closed": "办结", "visited": "回访"}
 NEXT = {"accepted": ("transferred", "closed"), "transferred": ("closed",), "closed": ("visited",), "visited": ()}
 OPEN = ("accepted", "transferred")

@@ -7,7 +7,6 @@ refused (the applicant holds the paper)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from window_tui.central import notify
 from window_tui.central.db import transaction
 from window_tui.central.dialect import Connection
+from window_tui.domain.after_intake import applicant_key
 from window_tui.domain.case import canonical_json, content_hash
 from window_tui.domain.masking import MaskPolicy
 
@@ -56,19 +56,15 @@ def put_result(connection: Connection, case_id: str, matter: str, body: dict[str
     digest = content_hash(body)
     with transaction(connection):
         case = _case(connection, case_id)
-        before = case_state(connection, case_id)["state"]
+        before = case_state(connection, case_id)
         if matter not in matter_codes(case):
             raise ResultError(404, f"案件中没有事项 {matter}")
-        if _handed_over(connection, case_id):
-            stored = connection.execute("SELECT content_hash FROM matter_results WHERE case_id = ? AND matter = ?",
-                                        (case_id, matter)).fetchone()
-            if stored is not None and stored["content_hash"] == digest:
-                return 200, case_state(connection, case_id)
-            raise ResultError(409, "证照已交付申请人，不能再修改审批结果")
         stored = connection.execute("SELECT content_hash FROM matter_results WHERE case_id = ? AND matter = ?",
                                     (case_id, matter)).fetchone()
         if stored is not None and stored["content_hash"] == digest:
-            return 200, case_state(connection, case_id)
+            return 200, before  # the same result again changes nothing
+        if before["handed_at"]:
+            raise ResultError(409, "证照已交付申请人，不能再修改审批结果")
         connection.execute(
             "INSERT INTO matter_results (case_id, matter, outcome, reason, documents, delivery, decided_at,"
             " content_hash, received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -78,7 +74,7 @@ def put_result(connection: Connection, case_id: str, matter: str, body: dict[str
             (case_id, matter, body["outcome"], body.get("reason", ""), canonical_json(body.get("documents", [])),
              body.get("delivery", "counter"), body["decided_at"], digest, now.isoformat(timespec="seconds"), source))
         state = case_state(connection, case_id)
-        if state["state"] != before:
+        if state["state"] != before["state"]:
             tell_applicant(connection, case, state, now, sign)
     return (201 if stored is None else 200), state
 
@@ -95,10 +91,6 @@ def tell_applicant(connection: Connection, case: Any, state: dict[str, Any], now
     for kind in kinds:
         notify.enqueue(connection, case["case_id"], kind, phone,
                        notify.message_text(sign, name, case["case_number"], kind), now)
-
-
-def _handed_over(connection: Connection, case_id: str) -> bool:
-    return connection.execute("SELECT 1 FROM handovers WHERE case_id = ?", (case_id,)).fetchone() is not None
 
 
 def case_state(connection: Connection, case_id: str) -> dict[str, Any]:
@@ -209,6 +201,3 @@ def handover_info(connection: Connection, case_number: str) -> dict[str, Any] | 
     return {**state, "bundle_name": row["bundle_name"], "documents_due": documents_due(state),
             "applicant_masked": MaskPolicy().name(name), "applicant_key": applicant_key(row["case_id"], applicant_id)}
 
-
-def applicant_key(case_id: str, id_number: str) -> str:
-    return hashlib.sha256(f"{case_id}:{id_number.strip().upper()}".encode()).hexdigest()

@@ -5,7 +5,6 @@ the platform) before anything is saved; the screen returns the clerk's choices."
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from textual import on
@@ -15,13 +14,9 @@ from textual.containers import Vertical
 from textual.widgets import Checkbox, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from window_tui.domain.after_intake import applicant_key
 from window_tui.domain.validators import validate_id_number
 from window_tui.ui.dialogs import _Dialog
-
-
-def applicant_key(case_id: str, id_number: str) -> str:
-    """The platform's key for "this ID number is the applicant's" (central.results.applicant_key)."""
-    return hashlib.sha256(f"{case_id}:{id_number.strip().upper()}".encode()).hexdigest()
 
 
 class HandoverScreen(_Dialog):

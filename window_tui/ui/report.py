@@ -12,10 +12,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from window_tui.domain.after_intake import REPORT_CATEGORIES as CATEGORIES
 from window_tui.domain.validators import validate_phone
 from window_tui.ui.dialogs import _Dialog
-
-CATEGORIES = ("政策不明", "材料无法提供", "系统故障", "跨部门推诿", "办理时限过长", "其他")  # central.reports
 
 
 class ReportDialog(_Dialog):
