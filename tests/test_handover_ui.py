@@ -119,10 +119,15 @@ async def test_the_clerk_raises_a_report_online_and_offline_and_each_reaches_123
             hall.server.stop()
             await report(pilot, app, "电子证照系统故障无法调取")
             await wait_for(pilot, lambda: noticed(app, "编号上传后生成"), timeout=15)
+            await pilot.press("s")  # the status screen asks for the open reports: the platform is away
+            await wait_for(pilot, lambda: "无法查询" in screen_text(app) and "秒后重试" in screen_text(app))
             hall.server.start()
             connection = hall.platform.connection
             await wait_for(pilot, lambda: connection.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2,
                            timeout=30)
+            # Left open, the screen asks again by itself and shows both reports.
+            await wait_for(pilot, lambda: "未办结 2 件" in screen_text(app), timeout=20)
+            await pilot.press("escape")
             await wait_for(pilot, lambda: not [i for i in session.store.items() if i.kind == "report"], timeout=15)
         time.sleep(0.2)
         slips = ["\n".join(decode(job, "gb18030").text) for job in printer.jobs]

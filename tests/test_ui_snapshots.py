@@ -124,7 +124,7 @@ async def test_console_and_intake_snapshots(make_hall, tmp_path: Path, size: tup
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("s")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "StatusScreen")
-        await wait_for(pilot, lambda: "未办结 0 件" in screen_text(app))  # the platform's answer is in
+        await wait_for(pilot, lambda: "未办结 0 件" in screen_text(app), timeout=20)  # the platform's answer is in
         await pilot.pause(0.5)
         check_snapshot(f"status-{name}", STAMP.sub("HH:MM:SS", screen_text(app)), size[0])
         await pilot.press("escape")

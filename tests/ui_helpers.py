@@ -32,7 +32,7 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0) 
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError(f"condition not met in time; the screen read:\n{screen_text(pilot.app)}")
         await pilot.pause(0.05)
 
 

@@ -18,6 +18,8 @@ from window_tui.ui.widgets import CounterFooter
 if TYPE_CHECKING:
     from window_tui.session import CounterSession
 
+REPORTS_RETRY_S = 5  # the open 办不成事 reports are asked for again this long after a failed query
+
 
 class StatusScreen(SupervisedScreen, Screen[None]):
     BINDINGS = [
@@ -67,7 +69,9 @@ class StatusScreen(SupervisedScreen, Screen[None]):
         try:
             reports = await self.session.client.open_reports()
         except (PlatformUnavailable, PlatformRejected) as exc:
-            self.query_one("#status-reports", Static).update(f"无法查询：{exc.message}")
+            # The clerk may leave this screen open: ask again rather than leave the failure up.
+            self.query_one("#status-reports", Static).update(f"无法查询：{exc.message}（{REPORTS_RETRY_S} 秒后重试）")
+            self.set_timer(REPORTS_RETRY_S, self.load_reports)
             return
         overdue = [r for r in reports if r["overdue"]]
         lines = [f"{r['report_number']}  {r['category']}  期限 {r['deadline']}  {r['state_label']}  "
