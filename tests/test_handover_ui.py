@@ -13,7 +13,7 @@ from printers.fake import FakePrinter
 from tests.casefactory import newborn_case
 from tests.conftest import Hall
 from tests.test_results import _backoffice, _certificate, _result
-from tests.ui_helpers import make_app, noticed, screen_text, wait_for
+from tests.ui_helpers import make_app, noticed, scanner_types, screen_text, wait_for
 from window_tui.central.auth import release_window
 from window_tui.central.db import transaction
 from window_tui.domain.masking import MaskPolicy
@@ -137,3 +137,31 @@ async def test_the_clerk_raises_a_report_online_and_offline_and_each_reaches_123
     assert [tuple(r) for r in rows] == [("BB202611200001", "跨部门推诿"), ("BB202611200002", "跨部门推诿")]
     kinds = sorted(r[0] for r in connection.execute("SELECT kind FROM notifications").fetchall())
     assert kinds == ["report_number", "report_number", "work_order", "work_order"]
+
+
+async def test_a_scan_at_the_console_presses_none_of_its_keys(make_hall: Any, tmp_path: Any) -> None:
+    """A scanner fired at the console with no prompt open: its characters are not keys.
+    The receipt QR (t, p, x in "http…/p/…") opens 出件 for its case; an ID card read is
+    named and dropped; keys at a scanner's pace without their Enter are dropped with a
+    toast; a person's n still calls."""
+    from window_tui.ui.console import ConsoleScreen
+
+    hall: Hall = make_hall(windows=6, persons=300)
+    hall.platform.queue.issue("A", hall.clock.now())
+    app, _session = make_app(hall.url, tmp_path, window=5)
+    queue_kinds = "SELECT COUNT(*) FROM events WHERE kind NOT IN ('issued')"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        before = hall.platform.connection.execute(queue_kinds).fetchone()[0]
+        scanner_types(app, "http://127.0.0.1:8700/p/370800-20261120-05-0001?c=tpx")
+        await wait_for(pilot, lambda: noticed(app, "无法查询案件 370800-20261120-05-0001"))
+        scanner_types(app, hall.samples["newborn"][0])  # the ID-card reader
+        await wait_for(pilot, lambda: noticed(app, "扫描到身份证号"))
+        scanner_types(app, "xpt", enter=False)  # a burst cut short: no Enter
+        await wait_for(pilot, lambda: noticed(app, "3 个按键过快"))
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConsoleScreen)  # no transfer picker opened
+        assert hall.platform.connection.execute(queue_kinds).fetchone()[0] == before  # no call, pause or skip
+        await pilot.press("n")  # a person's key acts, after a hold a clerk does not feel
+        await wait_for(pilot, lambda: "A001" in screen_text(app))

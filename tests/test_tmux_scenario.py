@@ -408,9 +408,9 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
                 _put_result(server, backoffice, case_id, code, {**result, **decided})
             states.append(_progress(server, receipt_qr)["status_label"])
 
-            tmux.keys("c")
-            tmux.wait_for("出件：输入案件编号")
-            tmux.type_slowly(receipt_qr, interval=0.005)  # the scanner reads the receipt's QR
+            # The scanner reads the receipt's QR at the console itself: the QR's "http…/p/…"
+            # holds t, p and x, which must not transfer, pause or skip — it opens 出件.
+            tmux.type_slowly(receipt_qr, interval=0.005)
             tmux.keys("Enter")
             captures.append(tmux.wait_for("逐项核对"))
             tmux.keys("space")  # the one certificate, checked against the paper
@@ -438,6 +438,8 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
             assert "已领取" in page and "交付时间" in page
             handovers = sqlite3.connect(db).execute("SELECT COUNT(*) FROM handovers").fetchone()[0]
             assert handovers == 1
+            kinds = [r[0] for r in sqlite3.connect(db).execute("SELECT kind FROM events ORDER BY id")]
+            assert kinds[-1] == "finished", kinds  # the scan at the console pressed none of its letters
             tmux.keys("C-q")
         finally:
             tmux.kill()

@@ -139,6 +139,8 @@ async def test_whole_case_online(make_hall, tmp_path: Path, bundle: str) -> None
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("f")
+        await wait_for(pilot, lambda: hall.platform.connection.execute(
+            "SELECT status FROM tickets WHERE label = 'A001'").fetchone()[0] == "done", timeout=20)
         await wait_for(pilot, lambda: not session.store.items(), timeout=20)
     with hall.client(hall.clerk_token(5)) as c:
         assert c.get(f"/cases/{case['case_id']}").status_code == 200

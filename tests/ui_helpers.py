@@ -60,9 +60,21 @@ async def log_in_and_pick(pilot, app: CounterApp, initials: str) -> None:  # noq
     await pilot.press(*initials, "enter")
 
 
+def scanner_types(app: CounterApp, text: str, enter: bool = True) -> None:
+    """Keys as a keyboard-wedge scanner delivers them: one burst, as the terminal driver
+    posts a chunk it read (Pilot's press paces keys 40–60 ms apart, a person's pace)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for char in text:
+        app.post_message(events.Key(char if char.isalnum() else _character_to_key(char), char))
+    if enter:
+        app.post_message(events.Key("enter", "\r"))
+
+
 def noticed(app: CounterApp, text: str) -> bool:
     """Whether a toast containing `text` was shown (Pilot runs without drawing toasts)."""
     return any(text in notice for notice in app.notices)
 
 
-__all__ = ["Hall", "make_app", "wait_for", "screen_text", "noticed", "log_in_and_pick"]
+__all__ = ["Hall", "make_app", "wait_for", "screen_text", "noticed", "scanner_types", "log_in_and_pick"]

@@ -17,6 +17,7 @@ from window_tui.client import PlatformRejected, PlatformUnavailable
 from window_tui.events import EventFollower
 from window_tui.ui.dialogs import BundlePicker, QuestionsDialog, TextDialog, TransferPicker
 from window_tui.ui.messages import ConnectionChanged, LoginChanged, QueueChanged, SyncChanged
+from window_tui.ui.scan_guard import ScanGuardedScreen
 from window_tui.ui.supervision import SupervisedScreen
 from window_tui.ui.widgets import CounterFooter, QueuePanel, StatusBar
 
@@ -32,7 +33,7 @@ QUEUE_ACTIONS = {
 UNDO_SECONDS = 5
 
 
-class ConsoleScreen(SupervisedScreen, Screen[None]):
+class ConsoleScreen(ScanGuardedScreen, SupervisedScreen, Screen[None]):
     BINDINGS = [
         Binding("n", "queue('call-next')", "叫号", id="counter.call_next"),
         Binding("r", "queue('recall')", "重呼", id="counter.recall"),
@@ -357,6 +358,18 @@ class ConsoleScreen(SupervisedScreen, Screen[None]):
         target = await self.app.push_screen_wait(TransferPicker(services, windows, self.session.window))
         if target:
             self.defer("transfer", target)
+
+    def scanned(self, text: str) -> None:
+        """A scan at the console: a receipt's QR opens 出件 for its case; anything else is
+        named and dropped (none of its characters acts as a key)."""
+        from window_tui.domain.scan import classify
+
+        found = classify(text)
+        if found.kind == "receipt":
+            self.hand_over(text)
+            return
+        what = {"id": "身份证号", "uscc": "统一社会信用代码", "elicence": "电子证照"}.get(found.kind, "无法识别的内容")
+        self.notify(f"扫描到{what}：控制台不接收扫描，请先按 I 受理或 C 出件后再扫", severity="warning")
 
     def action_handover(self) -> None:
         self.app.push_screen(TextDialog("出件：输入案件编号，或扫描受理回执二维码", "如 370800-20261120-05-0001"),
