@@ -83,3 +83,39 @@ def test_without_a_hotline_address_work_orders_are_recorded(make_hall: Any) -> N
     connection = hall.platform.connection
     assert _wait(lambda: connection.execute(
         "SELECT state FROM notifications WHERE channel = 'hotline'").fetchone()["state"] == "recorded")
+
+
+def test_the_contact_is_sealed_at_rest_and_opened_only_to_send_it(make_hall: Any) -> None:
+    """A copy of the database (a backup, a moved file) holds no phone and no name of a
+    report's applicant; the outbox opens them to send the order; a platform with another
+    key says which key it lacks, on /health's outbox and in the message's error, and sends
+    nothing it cannot open."""
+    import asyncio
+    import dataclasses
+
+    from window_tui.central.db import transaction
+    from window_tui.central.seal import Sealer
+
+    with FakeEndpoint() as hotline, FakeEndpoint() as sms:
+        hall: Hall = make_hall(windows=6, persons=300, hotline_url=hotline.url, sms_url=sms.url, **FAST)
+        with hall.client(hall.clerk_token(5)) as clerk:
+            assert clerk.put("/records/report/report-0201", json=_report(1)).status_code == 201
+        assert _wait(lambda: len(hotline.accepted) == 1 and len(sms.accepted) == 1, 10)
+        order = next(iter(hotline.accepted.values()))
+        assert order["contact"] == {"name": "赵大明", "phone": "13912345678"}
+        assert next(iter(sms.accepted.values()))["to"] == "13912345678"
+        source = hall.platform.connection
+        dump = "\n".join(str(tuple(r)) for table in ("reports", "notifications")
+                         for r in source.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608 (fixed names)
+        assert "13912345678" not in dump and "赵大明" not in dump and "5678" not in dump.replace("****5678", "")
+        assert "赵*明 139****5678" in dump  # the masked copy the lists show
+
+        # The same database served with another key: the orders cannot be opened.
+        hall.server.stop()  # (its own outbox worker stops with it)
+        other = dataclasses.replace(hall.platform, sealer=Sealer.ephemeral())
+        with transaction(source):
+            source.execute("UPDATE notifications SET state = 'pending', next_at = '2000-01-01T00:00:00+08:00'")
+        asyncio.run(other.notifier.deliver_due())
+        errors = {r[0] for r in source.execute("SELECT last_error FROM notifications").fetchall()}
+        assert len(errors) == 1 and "另一密钥" in errors.pop()
+        assert len(hotline.requests) == 1 and len(sms.requests) == 1  # nothing more was sent

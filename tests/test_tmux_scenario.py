@@ -440,6 +440,8 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
             assert handovers == 1
             kinds = [r[0] for r in sqlite3.connect(db).execute("SELECT kind FROM events ORDER BY id")]
             assert kinds[-1] == "finished", kinds  # the scan at the console pressed none of its letters
+            key_file = db.with_name("central.db.seal-key")  # `serve` made the contacts' key beside the file
+            assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0
             tmux.keys("C-q")
         finally:
             tmux.kill()

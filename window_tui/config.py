@@ -108,6 +108,9 @@ class PlatformConfig:
     sms_url: str = ""  # SMS gateway taking POST {"to", "text", "id"}; empty: messages are only recorded
     hotline_url: str = ""  # the 12345 hotline's work-order intake (POST, JSON); empty: orders are only recorded
     report_workdays: int = 5  # a 办不成事 report's deadline in working days (the hall's own rule)
+    # Keys sealing applicants' contacts at rest; "" = beside the SQLite file (<db>.seal-key), or
+    # the data folder's seal-key for PostgreSQL. Every server of one platform uses the same file.
+    seal_key_file: str = ""
 
 
 @dataclass

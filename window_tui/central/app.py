@@ -61,6 +61,7 @@ from window_tui.central.schemas import (
     TransferBody,
     describe_errors,
 )
+from window_tui.central.seal import Sealer
 from window_tui.domain.catalog import Catalog, default_catalog
 from window_tui.domain.queue_policy import QueuePolicy
 from window_tui.domain.workdays import WorkCalendar
@@ -93,6 +94,8 @@ class Platform:
     report_workdays: int = 5  # a 办不成事 report's deadline, in working days (the hall's rule)
     notify_interval: float = 2.0  # seconds between looks at the outbox (a result wakes it at once)
     notify_backoff: float = 5.0  # seconds before the first retry of an undelivered message (doubling)
+    # Seals applicants' contacts at rest (central.seal); `serve` loads the hall's key file.
+    sealer: Sealer = field(default_factory=Sealer.ephemeral)
 
     def __post_init__(self) -> None:
         self.queue = Queue(self.connection, self.policy)
@@ -104,6 +107,7 @@ class Platform:
             self.listener.hubs[self.connection.schema] = self.hub
             self.poll_interval = self.poll_interval or FALLBACK_POLL
         self.notifier = Notifier(self.connection, self.clock.now, key_prefix=self.hall_code or "hall",
+                                 sealer=self.sealer,
                                  url=self.sms_url, hotline_url=self.hotline_url, interval=self.notify_interval,
                                  backoff=self.notify_backoff)
         self._catalog_json = json.dumps(catalog_document(self.catalog), ensure_ascii=False).encode("utf-8")
@@ -488,7 +492,7 @@ def create_app(platform: Platform) -> FastAPI:
         if problem:
             return fail(422, problem)
         status, state = results.put_result(platform.connection, case_id, matter, body.model_dump(mode="json"),
-                                           who.subject, platform.clock.now(), platform.hall_name)
+                                           who.subject, platform.clock.now(), platform.hall_name, platform.sealer)
         platform.notifier.wake()
         return JSONResponse(state, status_code=status)
 
@@ -614,14 +618,15 @@ def submit_record(platform: Platform, who: Principal, item: BatchItem, now: date
         elif item.kind == "handover":
             HandoverBody.model_validate(body)
             access.check_handover_attribution(who, body)
-            status, answer = results.put_handover(platform.connection, item.id, body, now, platform.hall_name)
+            status, answer = results.put_handover(platform.connection, item.id, body, now, platform.hall_name,
+                                                  platform.sealer)
             platform.notifier.wake()
             return status, answer
         elif item.kind == "report":
             ReportBody.model_validate(body)
             access.check_handover_attribution(who, body)  # the same rule: the token's window and clerk
             status, answer = reports.put_report(platform.connection, item.id, body, now, platform.calendar,
-                                                platform.report_workdays, platform.hall_name)
+                                                platform.report_workdays, platform.hall_name, platform.sealer)
             platform.notifier.wake()
             return status, answer
         elif item.kind == "print":

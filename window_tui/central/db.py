@@ -167,6 +167,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE report_numbers (day TEXT PRIMARY KEY, next_seq INTEGER NOT NULL);
     """,
+    # 7: a report's contact is sealed at rest (central.seal); lists show this masked copy.
+    """
+    ALTER TABLE reports ADD COLUMN contact_masked TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 

@@ -19,6 +19,7 @@ import httpx
 
 from window_tui.central.db import transaction
 from window_tui.central.dialect import Connection
+from window_tui.central.seal import Sealer, SealError
 from window_tui.domain.masking import MaskPolicy
 
 log = logging.getLogger("window_tui.central.notify")
@@ -39,9 +40,11 @@ def message_text(sign: str, name: str, case_number: str, kind: str) -> str:
 
 
 def enqueue(connection: Connection, case_id: str, kind: str, recipient: str, text: str, now: datetime,
-            channel: str = "sms") -> bool:
+            *, sealer: Sealer, channel: str = "sms") -> bool:
     """Inside the caller's transaction: one message per case (or report) and kind, whatever
-    happens twice. `channel`: sms (text to a phone) or hotline (a JSON work order to 12345)."""
+    happens twice. `channel`: sms (text to a phone) or hotline (a JSON work order to 12345).
+    The recipient and the text are stored sealed (central.seal): a work order carries the
+    applicant's contact."""
     if not recipient:
         return False
     before = connection.execute("SELECT 1 FROM notifications WHERE case_id = ? AND kind = ?",
@@ -51,8 +54,8 @@ def enqueue(connection: Connection, case_id: str, kind: str, recipient: str, tex
     connection.execute(
         "INSERT INTO notifications (case_id, kind, recipient, text, created_at, state, attempts, next_at, channel)"
         " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-        (case_id, kind, recipient, text, now.isoformat(timespec="seconds"), now.isoformat(timespec="seconds"),
-         channel))
+        (case_id, kind, sealer.seal(recipient), sealer.seal(text), now.isoformat(timespec="seconds"),
+         now.isoformat(timespec="seconds"), channel))
     return True
 
 
@@ -92,9 +95,10 @@ class Notifier:
     same one at once), sends them, and records the outcome; failures back off and are
     logged and shown. Without a gateway URL, messages are only recorded as made."""
 
-    def __init__(self, connection: Connection, now: Callable[[], datetime], *, key_prefix: str,
+    def __init__(self, connection: Connection, now: Callable[[], datetime], *, key_prefix: str, sealer: Sealer,
                  url: str = "", hotline_url: str = "", interval: float = 2.0, backoff: float = 5.0) -> None:
         self.connection = connection
+        self.sealer = sealer
         self.now = now
         self.key_prefix = key_prefix
         # Per channel: where it goes (a channel without an address is only recorded).
@@ -174,8 +178,10 @@ class Notifier:
             send = self.senders.get(message.channel)
             if send is not None:
                 try:
-                    await send(message, f"{self.key_prefix}-{message.id}")
-                except (httpx.HTTPError, RuntimeError) as exc:
+                    opened = Outgoing(message.id, self.sealer.unseal(message.recipient),
+                                      self.sealer.unseal(message.text), message.attempts, message.channel)
+                    await send(opened, f"{self.key_prefix}-{message.id}")
+                except (httpx.HTTPError, RuntimeError, SealError) as exc:
                     error = str(exc) or type(exc).__name__
                     log.warning("notification %s not delivered: %s", message.id, error)
             self._record(message, error)

@@ -3,8 +3,8 @@ handled by the hall's 办不成事 反映窗口. Each report gets a number and a
 working days, follows 受理 → 转办 → 办结 → 回访 (the closed loop of the 12345 hotline's
 work orders: 国办发〔2020〕53号 asks for 受理、办理、办结、回访), and is sent to the
 12345 hotline as a work order through the platform's outbox (delivered once, by its
-Idempotency-Key). The applicant's contact goes to 12345 and nowhere else: every list
-shows it masked."""
+Idempotency-Key). The applicant's contact goes to 12345 and nowhere else: it is stored
+sealed (central.seal) with a masked copy that every list shows."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 from window_tui.central import notify
 from window_tui.central.db import transaction
 from window_tui.central.dialect import Connection
+from window_tui.central.seal import Sealer
 from window_tui.domain.case import content_hash
 from window_tui.domain.masking import MaskPolicy
 from window_tui.domain.workdays import WorkCalendar
@@ -32,7 +33,7 @@ class ReportError(Exception):
 
 
 def put_report(connection: Connection, report_id: str, body: dict[str, Any], now: datetime,
-               calendar: WorkCalendar, workdays: int, hall_name: str) -> tuple[int, dict[str, Any]]:
+               calendar: WorkCalendar, workdays: int, hall_name: str, sealer: Sealer) -> tuple[int, dict[str, Any]]:
     """Idempotent by the counter's id: the same report again is a 200 with its number."""
     digest = content_hash(body)
     with transaction(connection):
@@ -53,10 +54,12 @@ def put_report(connection: Connection, report_id: str, body: dict[str, Any], now
         number = f"BB{day:%Y%m%d}{seq:04d}"
         deadline = calendar.add_workdays(day, workdays).date.isoformat()
         connection.execute(
-            "INSERT INTO reports (report_id, report_number, category, wanted, contact_name, contact_phone, ticket,"
-            " case_number, window, clerk, raised_at, deadline, state, closure_note, updated_at, content_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', '', ?, ?)",
-            (report_id, number, body["category"], body["wanted"], body["contact_name"], body["contact_phone"],
+            "INSERT INTO reports (report_id, report_number, category, wanted, contact_name, contact_phone,"
+            " contact_masked, ticket, case_number, window, clerk, raised_at, deadline, state, closure_note,"
+            " updated_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', '', ?, ?)",
+            (report_id, number, body["category"], body["wanted"], sealer.seal(body["contact_name"]),
+             sealer.seal(body["contact_phone"]),
+             f"{MaskPolicy().name(body['contact_name'])} {MaskPolicy().phone(body['contact_phone'])}",
              body.get("ticket", ""), body.get("case_number", ""), body["window"], body["clerk"], body["raised_at"],
              deadline, now.isoformat(timespec="seconds"), digest))
         order = {"order_id": number, "source": f"{hall_name} 办不成事反映窗口", "category": body["category"],
@@ -64,20 +67,19 @@ def put_report(connection: Connection, report_id: str, body: dict[str, Any], now
                  "raised_at": body["raised_at"], "deadline": deadline, "window": body["window"],
                  "ticket": body.get("ticket", ""), "case_number": body.get("case_number", "")}
         notify.enqueue(connection, report_id, "work_order", "12345", json.dumps(order, ensure_ascii=False), now,
-                       channel="hotline")
+                       sealer=sealer, channel="hotline")
         # The applicant learns the number even when the counter was offline at the time.
         notify.enqueue(connection, report_id, "report_number", body["contact_phone"],
                        f"【{hall_name}】{MaskPolicy().name(body['contact_name'])}，您反映的问题已登记，编号 {number}，"
-                       f"答复期限 {deadline}，可拨打 12345 查询。", now)
+                       f"答复期限 {deadline}，可拨打 12345 查询。", now, sealer=sealer)
         stored = connection.execute("SELECT * FROM reports WHERE report_id = ?", (report_id,)).fetchone()
     return 201, {**public(stored, now.date()), "replay": False, "receipt_id": number, "content_hash": digest}
 
 
 def public(row: Any, today: date) -> dict[str, Any]:
-    """A report as the hall sees it: the contact masked."""
-    mask = MaskPolicy()
+    """A report as the hall sees it: the contact masked (the sealed one is never opened here)."""
     return {"report_id": row["report_id"], "report_number": row["report_number"], "category": row["category"],
-            "wanted": row["wanted"], "contact": f"{mask.name(row['contact_name'])} {mask.phone(row['contact_phone'])}",
+            "wanted": row["wanted"], "contact": row["contact_masked"],
             "ticket": row["ticket"], "case_number": row["case_number"], "window": row["window"],
             "clerk": row["clerk"], "raised_at": row["raised_at"], "deadline": row["deadline"],
             "state": row["state"], "state_label": STATES[row["state"]], "closure_note": row["closure_note"],

@@ -14,6 +14,7 @@ from typing import Any
 from window_tui.central import notify
 from window_tui.central.db import transaction
 from window_tui.central.dialect import Connection
+from window_tui.central.seal import Sealer
 from window_tui.domain.after_intake import applicant_key
 from window_tui.domain.case import canonical_json, content_hash
 from window_tui.domain.masking import MaskPolicy
@@ -49,7 +50,7 @@ def matter_codes(case_row: Any) -> list[str]:
 
 
 def put_result(connection: Connection, case_id: str, matter: str, body: dict[str, Any], source: str,
-               now: datetime, sign: str) -> tuple[int, dict[str, Any]]:
+               now: datetime, sign: str, sealer: Sealer) -> tuple[int, dict[str, Any]]:
     """(HTTP status, the case's state). 201 new, 200 same result again or replaced. When the
     case reaches a state the applicant must hear of, the message is queued in the same
     transaction (`sign`: the hall's name at the head of the message)."""
@@ -75,11 +76,12 @@ def put_result(connection: Connection, case_id: str, matter: str, body: dict[str
              body.get("delivery", "counter"), body["decided_at"], digest, now.isoformat(timespec="seconds"), source))
         state = case_state(connection, case_id)
         if state["state"] != before["state"]:
-            tell_applicant(connection, case, state, now, sign)
+            tell_applicant(connection, case, state, now, sign, sealer)
     return (201 if stored is None else 200), state
 
 
-def tell_applicant(connection: Connection, case: Any, state: dict[str, Any], now: datetime, sign: str) -> None:
+def tell_applicant(connection: Connection, case: Any, state: dict[str, Any], now: datetime, sign: str,
+                   sealer: Sealer) -> None:
     """Queue the messages a state change calls for: ready, to be mailed, closed; and a refusal
     once every matter is decided."""
     values = json.loads(case["body"]).get("values", {})
@@ -90,7 +92,7 @@ def tell_applicant(connection: Connection, case: Any, state: dict[str, Any], now
         kinds.append("refused")
     for kind in kinds:
         notify.enqueue(connection, case["case_id"], kind, phone,
-                       notify.message_text(sign, name, case["case_number"], kind), now)
+                       notify.message_text(sign, name, case["case_number"], kind), now, sealer=sealer)
 
 
 def case_state(connection: Connection, case_id: str) -> dict[str, Any]:
@@ -137,7 +139,7 @@ def documents_due(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def put_handover(connection: Connection, handover_id: str, body: dict[str, Any], now: datetime,
-                 sign: str) -> tuple[int, dict[str, Any]]:
+                 sign: str, sealer: Sealer) -> tuple[int, dict[str, Any]]:
     """The results handed to the applicant (or an agent with a 委托书) at a window, or mailed.
     Idempotent by the counter's id, like a case: the same hand-over again is a 200; another
     hand-over of a case already handed over is a 409 (the paper is with someone)."""
@@ -165,7 +167,7 @@ def put_handover(connection: Connection, handover_id: str, body: dict[str, Any],
             (handover_id, body["case_id"], body["kind"], body["handed_at"], body["window"], body["clerk"], digest,
              canonical_json(body), now.isoformat(timespec="seconds")))
         after = case_state(connection, body["case_id"])
-        tell_applicant(connection, case, after, now, sign)
+        tell_applicant(connection, case, after, now, sign, sealer)
     return 201, {**after, "replay": False, "receipt_id": handover_id, "content_hash": digest}
 
 

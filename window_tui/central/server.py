@@ -74,12 +74,14 @@ SPEC_ENV = "WINDOW_TUI_SERVE_SPEC"
 
 def _platform_from_spec(spec: dict[str, Any], *, poll_interval: float = 0.0) -> Platform:
     from window_tui.central.dialect import is_postgres_url
+    from window_tui.central.seal import load_key_file
     from window_tui.clock import Clock, hall_zone
     from window_tui.domain.workdays import WorkCalendar
 
     calendar_file = Path(spec["calendar_file"]) if spec.get("calendar_file") else None
     db = spec["db"] if is_postgres_url(spec["db"]) else Path(spec["db"])
-    return open_platform(db, hall_name=spec["hall_name"], hall_code=spec.get("hall_code", ""),
+    sealer, _ = load_key_file(Path(spec["seal_key_file"]), create=False)  # `serve` made it before any worker
+    return open_platform(db, hall_name=spec["hall_name"], hall_code=spec.get("hall_code", ""), sealer=sealer,
                          sms_url=spec.get("sms_url", ""), hotline_url=spec.get("hotline_url", ""),
                          report_workdays=spec.get("report_workdays", 5),
                          followup_workdays=spec["followup_workdays"],
@@ -117,16 +119,21 @@ def platform_app(platform: Platform) -> Any:
 def serve(db: Path | str, host: str, port: int, *, seed_demo: bool, persons: int, windows: int, hall_name: str,
           followup_workdays: int, calendar_file: Path | None, timezone: str = "Asia/Shanghai",
           workers: int = 1, hall_code: str = "", sms_url: str = "", hotline_url: str = "",
-          report_workdays: int = 5) -> None:
+          report_workdays: int = 5, seal_key_file: Path | None = None) -> None:
     import json
     import os
 
     from window_tui.central.dialect import redact
+    from window_tui.central.seal import default_key_path, load_key_file
     from window_tui.central.seed import DEMO_DISPLAY_TOKEN, DEMO_KIOSK_TOKEN
 
     if isinstance(db, Path):
         db.parent.mkdir(parents=True, exist_ok=True)
-    spec = {"db": str(db), "hall_name": hall_name, "hall_code": hall_code, "sms_url": sms_url, "hotline_url": hotline_url,
+    key_file = seal_key_file or default_key_path(db)
+    _, made = load_key_file(key_file, create=True)
+    if made:
+        print(f"已生成联系方式加密密钥：{key_file}（请备份；同一平台的每台服务器须使用同一密钥文件）")
+    spec = {"db": str(db), "seal_key_file": str(key_file), "hall_name": hall_name, "hall_code": hall_code, "sms_url": sms_url, "hotline_url": hotline_url,
             "report_workdays": report_workdays, "followup_workdays": followup_workdays,
             "calendar_file": str(calendar_file) if calendar_file else "", "timezone": timezone}
     platform = _platform_from_spec(spec)  # migrates the schema once, before any worker starts

@@ -70,7 +70,11 @@ def run_demo(args: argparse.Namespace) -> int:
     ensure_port_free("127.0.0.1", args.port)  # before minutes of demo data, not after
     base = args.data or data_dir() / "demo"
     base.mkdir(parents=True, exist_ok=True)
-    platform = open_platform(base / "central.db", hall_name="市民之家政务服务大厅（演示）")
+    from window_tui.central.seal import default_key_path, load_key_file
+
+    database = base / "central.db"
+    sealer, _ = load_key_file(default_key_path(database), create=True)  # the demo's reports outlive a restart
+    platform = open_platform(database, hall_name="市民之家政务服务大厅（演示）", sealer=sealer)
     marker = base / f"seeded-{date.today().isoformat()}"
     print("正在准备演示数据（嵌入式中心平台、合成共享数据）……", flush=True)
     if not marker.exists():

@@ -6,6 +6,10 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from window_tui.config import Config
 from typing import Any
 
 
@@ -16,7 +20,7 @@ def default_db() -> Path:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from window_tui.central.server import serve
+    from window_tui.central.seal import SealError
     from window_tui.commands.ports import ensure_port_free
     from window_tui.config import load_config_or_exit
     from window_tui.domain.workdays import CalendarFileError
@@ -28,13 +32,24 @@ def run_serve(args: argparse.Namespace) -> int:
     except CalendarFileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    try:
+        _serve(args, config)
+    except SealError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(args: argparse.Namespace, config: Config) -> None:
+    from window_tui.central.server import serve
+
     serve(args.db or default_db(), args.host, args.port, seed_demo=args.seed_demo, persons=args.persons,
           windows=args.windows, hall_name=args.hall_name or config.hall.name,
           followup_workdays=config.hall.rating_followup_workdays, calendar_file=config.calendar_path(),
           timezone=config.hall.timezone, workers=args.workers, hall_code=config.hall.code,
           sms_url=config.platform.sms_url, hotline_url=config.platform.hotline_url,
-          report_workdays=config.platform.report_workdays)
-    return 0
+          report_workdays=config.platform.report_workdays,
+          seal_key_file=Path(config.platform.seal_key_file).expanduser() if config.platform.seal_key_file else None)
 
 
 def run_stats(args: argparse.Namespace) -> int:
