@@ -94,9 +94,11 @@ async def test_the_clerk_raises_a_report_online_and_offline_and_each_reaches_123
 
     hall: Hall = make_hall(windows=6, persons=300)
 
-    async def report(pilot: Any, app: Any, wanted: str) -> None:
+    async def report(pilot: Any, app: Any, wanted: str, routed: str = "") -> None:
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, ReportDialog))
+        await pilot.pause(0.2)
+        assert (routed in screen_text(app)) if routed else ("排队" not in screen_text(app))
         await pilot.press("down", "down", "down")  # 跨部门推诿
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "请写明申请人的诉求" in screen_text(app))
@@ -114,8 +116,16 @@ async def test_the_clerk_raises_a_report_online_and_offline_and_each_reaches_123
         async with app.run_test(size=(80, 24)) as pilot:  # the smallest terminal: the dialog fits
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-            await report(pilot, app, "外省社保关系转入无人受理")
+            hall.platform.queue.issue("A", hall.clock.now())
+            await pilot.press("n")
+            await wait_for(pilot, lambda: "A001" in screen_text(app))
+            await report(pilot, app, "外省社保关系转入无人受理", routed="登记后把 A001 转到“办不成事反映”排队")
             await wait_for(pilot, lambda: noticed(app, "已登记办不成事反映：BB20261120"), timeout=15)
+            # The applicant goes on to the hall's 办不成事 window, keeping the place in the queue.
+            await wait_for(pilot, lambda: noticed(app, "A001 转移到业务 F：5 秒后生效"))
+            ticket = "SELECT service, status FROM tickets WHERE label = 'A001'"
+            await wait_for(pilot, lambda: tuple(hall.platform.connection.execute(ticket).fetchone())
+                           == ("F", "waiting"), timeout=15)
             hall.server.stop()
             await report(pilot, app, "电子证照系统故障无法调取")
             await wait_for(pilot, lambda: noticed(app, "编号上传后生成"), timeout=15)

@@ -46,6 +46,9 @@ class HallConfig:
     rating_followup_workdays: int = 5  # 差评 follow-up deadline (domain notes §6)
     calendar_file: str = ""  # TOML override for working days; empty = config dir/holidays.toml
     timezone: str = "Asia/Shanghai"  # the hall clock: case numbers, dates, daily numbering
+    # The queue service of the hall's 办不成事 反映窗口: a report raised for the current ticket
+    # offers to send the applicant there (the ticket keeps its arrival time); "" = no such window.
+    report_service: str = "F"
     # Who signs the paper (行政许可法 arts. 32, 38): the accepting organ, where to complain,
     # and where a refused applicant may apply for review (行政复议) or sue (行政诉讼).
     organ: str = "济宁市行政审批服务局"

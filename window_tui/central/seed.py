@@ -17,10 +17,11 @@ DEMO_SERVICES = [
     ("B", "企业开办与注销", "B"),
     ("C", "社保医保公积金", "C"),
     ("D", "户政与出入境", "D"),
+    ("F", "办不成事反映", "F"),  # the hall's 办不成事 反映窗口 ([hall] report_service)
 ]
 DEMO_WINDOWS = {
     1: ["A", "B", "C", "D"], 2: ["A", "B"], 3: ["A", "C"], 4: ["A", "D"], 5: ["A", "B", "C", "D"],
-    6: ["B"], 7: ["C"], 8: ["D"],
+    6: ["B"], 7: ["C"], 8: ["D", "F"],
 }
 DEMO_DISPLAY_TOKEN = "demo-display-token"
 DEMO_KIOSK_TOKEN = "demo-kiosk-token"

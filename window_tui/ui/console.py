@@ -407,7 +407,10 @@ class ConsoleScreen(ScanGuardedScreen, SupervisedScreen, Screen[None]):
         from window_tui.ui.report import ReportDialog
 
         current = (self.state.get("current") or {}).get("label", "")
-        self.app.push_screen(ReportDialog(current), self.raise_report)
+        code = self.session.config.hall.report_service
+        serving_here = code in self.state.get("services", [])  # this is the 办不成事 window itself
+        route_to = "" if serving_here else self.query_one(QueuePanel).service_names.get(code, "")
+        self.app.push_screen(ReportDialog(current, route_to), self.raise_report)
 
     @work(exclusive=True, group="report", exit_on_error=False)
     async def raise_report(self, choices: dict[str, Any] | None) -> None:
@@ -415,11 +418,15 @@ class ConsoleScreen(ScanGuardedScreen, SupervisedScreen, Screen[None]):
 
         if not choices:
             return
+        route = choices.pop("route", False)
         slip, job = await asyncio.to_thread(self.session.raise_report, choices)
         number = slip["report_number"] or f"登记号 {slip['report_id'][-8:].upper()}（编号上传后生成，短信告知）"
         self.notify(f"已登记办不成事反映：{number}；回执{STATE_WORDS[job.state]}"
                     + (f"：{job.error or job.warning}" if job.error or job.warning else ""),
                     severity="information" if job.state == "sent" and not job.warning else "warning", timeout=10)
+        if route and (self.state.get("current") or {}).get("label") == choices["ticket"]:
+            # The applicant goes on to the 办不成事 window: a transfer like T, with its undo.
+            self.defer("transfer", {"to_service": self.session.config.hall.report_service})
 
     def action_intake(self) -> None:
         def open_form(code: str, optional: tuple[str, ...] | None) -> None:

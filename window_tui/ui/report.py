@@ -9,7 +9,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from window_tui.domain.after_intake import REPORT_CATEGORIES as CATEGORIES
@@ -23,9 +23,11 @@ class ReportDialog(_Dialog):
         Binding("escape", "cancel", "取消", id="report.cancel"),
     ]
 
-    def __init__(self, ticket: str = "") -> None:
+    def __init__(self, ticket: str = "", route_to: str = "") -> None:
+        """`route_to`: the name of the hall's 办不成事 window's service, offered for the ticket."""
         super().__init__()
         self.ticket = ticket
+        self.route_to = route_to if ticket else ""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="report-dialog"):
@@ -36,6 +38,9 @@ class ReportDialog(_Dialog):
             yield Input(placeholder="联系人姓名", id="report-name", compact=True)
             yield Input(placeholder="联系电话（12345 回访用）", id="report-phone", compact=True)
             yield Input(placeholder="相关案件编号（可不填）", id="report-case", compact=True)
+            if self.route_to:
+                yield Checkbox(f"登记后把 {self.ticket} 转到“{self.route_to}”排队（保留取号时间）",
+                               value=True, id="report-route", compact=True)
             yield Static("", id="report-problem")
             yield Static("Ctrl+S 登记并打印回执    Esc 取消", classes="dialog-keys")
 
@@ -68,4 +73,5 @@ class ReportDialog(_Dialog):
                                    "contact_name": self._value("report-name"),
                                    "contact_phone": validate_phone(self._value("report-phone")).value,
                                    "case_number": self._value("report-case"), "ticket": self.ticket}
-        self.dismiss(choices)
+        route = bool(self.route_to) and self.query_one("#report-route", Checkbox).value
+        self.dismiss({**choices, "route": route})
