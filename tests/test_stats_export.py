@@ -25,6 +25,7 @@ def simulate_day(hall: Hall) -> dict[str, object]:
     no_shows_by_clerk: Counter[str] = Counter()
     waits: dict[int, list[float]] = defaultdict(list)
     finished_at_5: list[str] = []
+    taken: list[dict[str, object]] = []
     levels = ["非常满意", "不满意"]
     pad = hall.client("demo-rater-token")
     for _ in range(36):
@@ -53,6 +54,7 @@ def simulate_day(hall: Hall) -> dict[str, object]:
                     {"kind": "case", "id": case["case_id"], "body": case}]}).json()["results"][0]["status"] == 201
                 case_numbers = [case["case_number"]]
                 finished_at_5.append(case["case_number"])
+                taken.append(case)
             assert clerk.post(f"/windows/{window}/finish", json={"case_numbers": case_numbers}).status_code == 200
             served[window] += 1
             if case_numbers and len(finished_at_5) <= len(levels):  # the applicant rates at the pad
@@ -65,7 +67,7 @@ def simulate_day(hall: Hall) -> dict[str, object]:
     for client in (*clerks.values(), kiosk, pad):
         client.close()
     return {"served": served, "no_shows": no_shows, "no_shows_by_clerk": no_shows_by_clerk, "waits": waits,
-            "cases_at_5": len(finished_at_5), "ratings": Counter(levels[: len(finished_at_5)])}
+            "cases_at_5": len(finished_at_5), "cases": taken, "ratings": Counter(levels[: len(finished_at_5)])}
 
 
 def test_a_simulated_day_exports_the_counts_the_test_made(make_hall, tmp_path: Path, capsys) -> None:  # noqa: ANN001
@@ -75,6 +77,19 @@ def test_a_simulated_day_exports_the_counts_the_test_made(make_hall, tmp_path: P
 
     hall: Hall = make_hall(windows=6)
     truth = simulate_day(hall)
+    # The approval systems answer: case 1 within its promise, case 2 after it, case 3 in part.
+    from tests.test_results import _backoffice
+
+    cases: list[dict] = truth["cases"]  # type: ignore[assignment]
+    decided = {0: "2026-11-23T16:00:00+08:00", 1: "2026-12-31T16:00:00+08:00"}
+    with hall.client(_backoffice(hall)) as backoffice:
+        for index, case in enumerate(cases):
+            matters = [m["code"] for m in case["matters"]]
+            for code in matters if index < 2 else matters[:1]:
+                answered = backoffice.put(f"/cases/{case['case_id']}/matters/{code}/result", json={
+                    "outcome": "completed", "decided_at": decided.get(index, decided[0])})
+                assert answered.status_code == 201, answered.text
+    assert cases[1]["promised_date"] < "2026-12-31" and len(cases[2]["matters"]) > 1
     assert sum(truth["no_shows"].values()) > 0 and len(truth["served"]) >= 4  # type: ignore[attr-defined,arg-type]
     out = tmp_path / "report.xlsx"
     assert main(["stats", "export", "--db", hall.db, "--from", "2026-11-20", "--to", "2026-11-20",
@@ -101,6 +116,8 @@ def test_a_simulated_day_exports_the_counts_the_test_made(make_hall, tmp_path: P
     assert sum(r["叫号办结数"] for r in by_clerk.values()) == sum(served.values())  # type: ignore[attr-defined,misc]
     bundle = table("按一件事")[0]
     assert (bundle["一件事"], bundle["申请件数"], bundle["一次办成件数"], bundle["一次办成占比"]) == ("newborn", 3, 3, 1.0)
+    # Accepted 11-20: 3 and 41 days; case 3 still waits for a matter and is not counted.
+    assert (bundle["审批已办结件数"], bundle["平均实际办结（自然日）"], bundle["超承诺期件数"]) == (2, 22.0, 1)
 
     assert main(["stats", "export", "--db", hall.db, "--from", "2026-11-20", "--to", "2026-11-20",
                  "--format", "csv", "--out", str(tmp_path / "report.csv")]) == 0

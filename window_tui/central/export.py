@@ -1,6 +1,7 @@
 """The figures a 政务服务管理局 asks a hall for, over a range of days: per window and
 per clerk (tickets, cases by outcome, waits, handling times, no-shows, ratings) and per
-bundle (cases, 一次办成 share, promised days). Column names are Chinese; the rows are
+bundle (cases, 一次办成 share, promised days, and the days the approval systems really took:
+from acceptance to the last matter's result). Column names are Chinese; the rows are
 plain values so the same tables go to CSV and to Excel."""
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from window_tui.central.stats import percentile
 PEOPLE_COLUMNS = ("叫号办结数", "过号数", "受理件数", "一次性告知件数", "不予受理件数", "平均等候（分钟）",
                   "P95等候（分钟）", "平均办理（分钟）", "P95办理（分钟）", "评价数", *RATING_LEVELS)
 BUNDLE_COLUMNS = ("一件事", "名称", "申请件数", "受理件数", "一次办成件数", "一次办成占比", "补正后受理件数",
-                  "待补正件数", "不予受理件数", "平均承诺办结（自然日）")
+                  "待补正件数", "不予受理件数", "平均承诺办结（自然日）", "审批已办结件数", "平均实际办结（自然日）",
+                  "超承诺期件数")
 
 
 @dataclass
@@ -96,13 +98,18 @@ def collect(connection: Connection, first: date, last: date,
             for tally in (windows.setdefault(c["window"], Tally()), clerks.setdefault(c["clerk"], Tally()), total):
                 tally.cases[status] += 1
             bundle = bundles.setdefault(c["bundle"], {"name": c["bundle_name"], "accepted": 0, "first_visit": 0,
-                                                      "after_notice": 0, "notice": 0, "rejected": 0, "promised": []})
+                                                      "after_notice": 0, "notice": 0, "rejected": 0, "promised": [],
+                                                      "actual": [], "late": 0})
             if c["status"] == "accepted":
                 bundle["accepted"] += 1
                 bundle["after_notice" if body.get("supersedes") else "first_visit"] += 1
                 promised = _seconds(c["accepted_at"][:10] + "T00:00:00", c["promised_date"] + "T00:00:00")
                 if promised is not None:
                     bundle["promised"].append(promised / 86400)
+                decided = _decided_on(connection, c["case_id"], len(body.get("matters", [])))
+                if decided:  # every matter has its result: the days it really took
+                    bundle["actual"].append((date.fromisoformat(decided) - date.fromisoformat(c["accepted_at"][:10])).days)
+                    bundle["late"] += bool(c["promised_date"]) and decided > c["promised_date"]
             elif c["status"] == "notice":
                 bundle["notice"] += 1  # still waiting for the missing materials
             elif c["status"] == "rejected":
@@ -117,14 +124,23 @@ def collect(connection: Connection, first: date, last: date,
     return figures
 
 
+def _decided_on(connection: Connection, case_id: str, matters: int) -> str:
+    """The date (hall time, as the approval system stated it) the case's last matter was
+    decided, once every matter has its result; "" before."""
+    row = connection.execute("SELECT COUNT(*) AS n, MAX(decided_at) AS last FROM matter_results WHERE case_id = ?",
+                             (case_id,)).fetchone()
+    return row["last"][:10] if matters and row["n"] >= matters and row["last"] else ""
+
+
 def _bundle_rows(bundles: dict[str, dict[str, Any]]) -> list[list[Any]]:
     rows = []
     for code, b in sorted(bundles.items()):
         applications = b["accepted"] + b["notice"] + b["rejected"]  # a completed notice counts once, as accepted
         share = round(b["first_visit"] / applications, 4) if applications else 0.0
         promised = round(sum(b["promised"]) / len(b["promised"]), 1) if b["promised"] else 0.0
+        actual = round(sum(b["actual"]) / len(b["actual"]), 1) if b["actual"] else 0.0
         rows.append([code, b["name"], applications, b["accepted"], b["first_visit"], share, b["after_notice"],
-                     b["notice"], b["rejected"], promised])
+                     b["notice"], b["rejected"], promised, len(b["actual"]), actual, b["late"]])
     return rows
 
 
