@@ -15,6 +15,8 @@ from pydantic import (
     field_validator,
 )
 
+from window_tui.domain.after_intake import REPORT_CATEGORIES
+
 WindowNumber = Annotated[int, Field(ge=1, le=999)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 ShortText = Annotated[str, StringConstraints(max_length=64)]
@@ -160,7 +162,7 @@ class HandoverBody(Strict):
 class ReportBody(Strict):
     """办不成事: what the applicant wanted and could not get done, and how to reach them."""
 
-    category: Literal["政策不明", "材料无法提供", "系统故障", "跨部门推诿", "办理时限过长", "其他"]
+    category: Literal[REPORT_CATEGORIES]  # type: ignore[valid-type]  (the domain's one list)
     wanted: Annotated[str, StringConstraints(min_length=4, max_length=500)]
     contact_name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     contact_phone: Annotated[str, StringConstraints(min_length=7, max_length=20, pattern=r"^[0-9-]+$")]
