@@ -85,3 +85,15 @@ def test_broken_config_and_closed_stdin(tmp_path: Path) -> None:
     (tmp_path / "data" / "store").mkdir(parents=True)
     result = run(f"sync --data {tmp_path / 'data'} now --server http://127.0.0.1:9 --clerk 1005", tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
+
+
+def test_the_manager_command_refuses_in_one_line(tmp_path: Path, hall) -> None:  # noqa: ANN001
+    """No password without a terminal; an unreachable platform; a clerk who is not a manager."""
+    assert_one_line(run(f"manager --server {hall.url} --clerk 8000", tmp_path), "WINDOW_TUI_PASSWORD")
+    env = {**os.environ, "WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_PASSWORD": "demo1006"}
+    for server, words in (("http://127.0.0.1:9", "登录失败"), (hall.url, "不是值班长或管理员")):
+        result = subprocess.run([sys.executable, "-m", "window_tui.cli", "manager", "--server", server,
+                                 "--clerk", "1006"], capture_output=True, text=True, timeout=60, env=env,
+                                stdin=subprocess.DEVNULL)
+        assert result.returncode == 2
+        assert_one_line(result, words)

@@ -447,3 +447,31 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
             tmux.kill()
             out = Path(os.environ.get("WINDOW_TUI_CAPTURES", tmp_path)) / "handover-120x40.txt"
             out.write_text("\n\n".join(captures), encoding="utf-8")
+
+
+def test_the_manager_watches_the_hall_in_a_real_terminal(tmp_path: Path) -> None:
+    """`window-tui manager` logs in as the 值班长 and follows the hall: a ticket taken at the
+    kiosk and called at window 3 by another process show on its screen."""
+    db = tmp_path / "central.db"
+    with ServeProcess(db, persons=300) as server:
+        env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "WINDOW_TUI_PASSWORD": "demo8000",
+               "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
+        command = f"{sys.executable} -m window_tui.cli manager --server {server.url} --clerk 8000"
+        tmux = Tmux(f"wt-manager-{os.getpid()}", command, env, (100, 30))
+        try:
+            tmux.wait_for("大厅管理")
+            tmux.wait_for("● 在线")
+            server.post("/tickets", {"service": "A"}, token="demo-kiosk-token")
+            tmux.wait_for("今日取号 1")
+            clerk = server.post("/auth/login", {"clerk": "1003", "password": "demo1003", "window": 3})["token"]
+            server.post("/windows/3/call-next", {}, token=clerk)
+            screen = tmux.wait_for("A001", timeout=5)
+            row = next(line for line in screen.splitlines() if "3号窗口" in line)
+            assert "叫号中" in row and "1003" in row
+            tmux.keys("C-q")  # the manager leaves: the process ends, and with it the tmux session
+            deadline = time.monotonic() + 5
+            while subprocess.run(["tmux", "has-session", "-t", tmux.name], capture_output=True).returncode == 0:
+                assert time.monotonic() < deadline, tmux.screen()
+                time.sleep(0.2)
+        finally:
+            tmux.kill()

@@ -153,3 +153,36 @@ async def test_terminal_display_uses_the_space_it_has(hall: Hall, size: tuple[in
         rows = app.query_one("#latest-ticket", BigText).drawn_rows
         assert rows >= {80: 6, 100: 8, 120: 10, 240: 20}[size[0]], rows
         check_snapshot(f"display-{size[0]}x{size[1]}", screen_text(app), size[0])
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
+async def test_manager_screen_follows_the_hall(hall: Hall, size: tuple[int, int]) -> None:
+    """The manager's screen: each queue with how long its first ticket has waited (past the
+    limit: marked and told once), each window's state, ticket and clerk; a call at a
+    window shows within a second through the event stream."""
+    from window_tui.client import PlatformClient
+    from window_tui.ui.manager import ManagerApp
+
+    with hall.client() as c:
+        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    with hall.kiosk() as kiosk:
+        for service in "AAAB":
+            kiosk.post("/tickets", json={"service": service}).raise_for_status()
+    clerk = hall.client(hall.clerk_token(3))
+    clerk.post("/windows/3/call-next").raise_for_status()
+    hall.clock.advance(minutes=25)
+    app = ManagerApp(PlatformClient(hall.url, token=token), wait_alert_minutes=20, hall_name="市民之家")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: "A001" in screen_text(app) and "⚠" in screen_text(app))
+            assert [n for n in app.notices if "首位已等" in n] == [
+                "一件事综合受理：首位已等 25:00，超过 20 分钟，请考虑增开窗口",
+                "企业开办与注销：首位已等 25:00，超过 20 分钟，请考虑增开窗口"]
+            await pilot.pause(0.5)
+            check_snapshot(f"manager-{size[0]}x{size[1]}", screen_text(app), size[0])
+            clerk.post("/windows/3/finish", json={"case_numbers": []}).raise_for_status()
+            clerk.post("/windows/3/call-next").raise_for_status()
+            await wait_for(pilot, lambda: "A002" in screen_text(app), timeout=3)
+            assert len([n for n in app.notices if "首位已等" in n]) == 2  # told once, not on every refresh
+    finally:
+        clerk.close()

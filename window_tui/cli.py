@@ -225,6 +225,11 @@ def _register_counter(sub: argparse._SubParsersAction) -> None:
     counter.add_argument("--data", type=Path, help="本机数据目录")
     counter.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_counter"))
 
+    manager = sub.add_parser("manager", help="大厅管理：各业务排队与等候、各窗口状态（实时）")
+    manager.add_argument("--server", required=True, help="中心平台地址，如 http://10.1.2.3:8700")
+    manager.add_argument("--clerk", required=True, help="值班长或管理员工号（密码在终端输入，或取自 WINDOW_TUI_PASSWORD）")
+    manager.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_manager"))
+
     demo = sub.add_parser("demo", help="演示：嵌入式中心平台 + 演示数据 + 窗口终端")
     demo.add_argument("--data", type=Path, help="演示数据目录（默认在数据目录下 demo/）")
     demo.add_argument("--port", type=port_number, default=0, help="嵌入式平台端口（默认自动选择）")

@@ -176,6 +176,10 @@ class PlatformClient:
         """出件: a case's state and the documents due, by the number on its receipt."""
         return (await self.request("GET", f"/handover/{case_number}")).json()
 
+    async def overview(self) -> dict[str, Any]:
+        """The hall at this moment, for its manager (supervisor or admin)."""
+        return (await self.request("GET", "/overview")).json()
+
     async def open_reports(self) -> list[dict[str, Any]]:
         """办不成事 reports not yet closed, by deadline (contacts masked)."""
         return (await self.request("GET", "/reports", params={"open": "true"})).json()

@@ -105,6 +105,11 @@ class KioskConfig:
 
 
 @dataclass
+class ManagerConfig:
+    wait_alert_minutes: int = 20  # the manager is alerted when a queue's first ticket has waited this long
+
+
+@dataclass
 class PlatformConfig:
     """For `window-tui serve`: where the platform's outside messages go."""
 
@@ -125,6 +130,7 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
+    manager: ManagerConfig = field(default_factory=ManagerConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     theme: str = "textual-dark"
@@ -171,6 +177,7 @@ _SECTIONS = {
     "voice": VoiceConfig,
     "display": DisplayConfig,
     "kiosk": KioskConfig,
+    "manager": ManagerConfig,
     "platform": PlatformConfig,
 }
 

@@ -41,6 +41,7 @@ from window_tui.central.guards import BodyLimit, BodyTooLarge, RateLimiter
 from window_tui.central.hub import EventHub
 from window_tui.central.listener import FALLBACK_POLL, EventListener
 from window_tui.central.notify import Notifier, outbox_summary
+from window_tui.central.overview import hall_overview
 from window_tui.central.queue import Queue, QueueError
 from window_tui.central.schemas import (
     AuditRecordBody,
@@ -425,6 +426,11 @@ def create_app(platform: Platform) -> FastAPI:
                             f"content='width=device-width'><title>排队进度</title><h2>{escape(platform.hall_name)}</h2>"
                             f"<p>号码 <b>{escape(position['label'])}</b>（{escape(position['service_name'])}）</p>"
                             f"<p>{escape(status)}</p></html>")
+
+    @app.get(f"{API}/overview", responses=ERRORS)
+    async def overview(_: Supervisor) -> dict[str, Any]:
+        """The hall at this moment for its manager: queues, windows, the day's totals."""
+        return hall_overview(platform.connection, platform.queue, platform.clock.now())
 
     @app.get(f"{API}/display/snapshot", responses=ERRORS)
     async def snapshot(_: Display) -> dict[str, Any]:

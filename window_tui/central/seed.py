@@ -69,6 +69,7 @@ def seed_demo(connection: Connection, now: datetime, *, persons: int = 10_000, w
             clerk = f"{1000 + number}"
             add_clerk(connection, clerk, _clerk_name(number), demo_password(clerk))
         add_clerk(connection, "9000", "管理员", "demo9000", role="admin")
+        add_clerk(connection, "8000", "值班长", "demo8000", role="supervisor")  # the manager screen
         devices = [("display", DEMO_DISPLAY_TOKEN, None, "演示display"), ("kiosk", DEMO_KIOSK_TOKEN, None, "演示kiosk"),
                    ("rater", DEMO_RATER_TOKEN, 5, "演示rater")]
         # A rating pad belongs to one window: one demo pad per window (window 5's is the demo's).

@@ -217,3 +217,45 @@ def run_sync(args: argparse.Namespace) -> int:
         return asyncio.run(once())
     finally:
         store.close()
+
+
+def run_manager(args: argparse.Namespace) -> int:
+    """`window-tui manager`: the hall manager logs in (supervisor or admin) and watches the hall."""
+    import asyncio
+    import getpass
+    import os
+
+    from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+    from window_tui.config import load_config_or_exit
+    from window_tui.ui.manager import ManagerApp
+
+    config = load_config_or_exit()
+    password = os.environ.get("WINDOW_TUI_PASSWORD", "")
+    if not password:
+        if not sys.stdin.isatty():
+            print("缺少密码：请在终端中运行以输入密码，或设置环境变量 WINDOW_TUI_PASSWORD", file=sys.stderr)
+            return 2
+        try:
+            password = getpass.getpass(f"工号 {args.clerk} 的密码：")
+        except (EOFError, KeyboardInterrupt):
+            print("\n未输入密码", file=sys.stderr)
+            return 2
+    client = PlatformClient(args.server)
+
+    async def log_in() -> dict:
+        try:
+            return await client.login(args.clerk, password, None, device="manager")
+        finally:
+            await client.aclose()
+
+    try:
+        answer = asyncio.run(log_in())
+    except (PlatformUnavailable, PlatformRejected) as exc:
+        print(f"登录失败：{exc.message}", file=sys.stderr)
+        return 2
+    if answer["clerk"]["role"] not in ("supervisor", "admin"):
+        print(f"工号 {args.clerk} 不是值班长或管理员，不能打开大厅管理", file=sys.stderr)
+        return 2
+    ManagerApp(PlatformClient(args.server, token=client.token),
+               wait_alert_minutes=config.manager.wait_alert_minutes, hall_name=config.hall.name).run()
+    return 0

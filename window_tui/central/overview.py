@@ -1,0 +1,56 @@
+"""The hall as its manager sees it at one moment: for each service how many wait and
+for how long the first of them has waited; for each window whether it is closed (no
+clerk logged in), idle, calling or serving which ticket since when, or paused; and the
+day's totals. A handful of indexed reads: the manager's screen asks again on every
+event of the hall."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from window_tui.central.auth import live_holder
+from window_tui.central.dialect import Connection
+from window_tui.central.queue import Queue
+
+WINDOW_STATES = {"closed": "未登录", "idle": "空闲", "called": "叫号中", "serving": "办理中", "paused": "暂停"}
+
+
+def _seconds_since(moment: str | None, now: datetime) -> int:
+    return max(0, int((now - datetime.fromisoformat(moment)).total_seconds())) if moment else 0
+
+
+def hall_overview(connection: Connection, queue: Queue, now: datetime) -> dict[str, Any]:
+    day = now.date().isoformat()
+    waiting = queue.waiting_counts(day)
+    services = []
+    for code, name in queue.service_names().items():
+        first = connection.execute(
+            "SELECT MIN(issued_at) FROM tickets WHERE day = ? AND service = ? AND status = 'waiting'",
+            (day, code)).fetchone()[0]
+        services.append({"code": code, "name": name, "waiting": waiting.get(code, 0),
+                         "longest_wait_seconds": _seconds_since(first, now)})
+    windows = []
+    for w in queue.windows():
+        holder = live_holder(connection, w["number"], now)
+        ticket = (connection.execute("SELECT label, status, called_at, started_at FROM tickets WHERE id = ?",
+                                     (w["current_ticket"],)).fetchone() if w["current_ticket"] else None)
+        if holder is None:
+            state = "closed"
+        elif w["paused"]:
+            state = "paused"
+        elif ticket is not None:
+            state = "serving" if ticket["status"] == "serving" else "called"
+        else:
+            state = "idle"
+        since = (ticket["started_at"] or ticket["called_at"]) if ticket is not None else None
+        windows.append({"number": w["number"], "name": w["name"], "services": w["services"], "state": state,
+                        "state_label": WINDOW_STATES[state], "clerk": holder["clerk"] if holder else "",
+                        "clerk_name": holder["name"] if holder else "", "ticket": ticket["label"] if ticket else "",
+                        "ticket_seconds": _seconds_since(since, now)})
+    served = connection.execute("SELECT COUNT(*) FROM tickets WHERE day = ? AND status = 'done'", (day,)).fetchone()[0]
+    issued = connection.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (day,)).fetchone()[0]
+    no_shows = connection.execute("SELECT COUNT(*) FROM events WHERE day = ? AND kind = 'no_show'",
+                                  (day,)).fetchone()[0]
+    return {"now": now.isoformat(timespec="seconds"), "services": services, "windows": windows,
+            "issued_today": issued, "served_today": served, "no_shows_today": no_shows}

@@ -1,0 +1,169 @@
+"""The hall manager's live screen (大厅管理): every service's queue and how long its first
+ticket has waited (an alert past the hall's limit), every window's state — not logged
+in, idle, calling or serving which ticket for how long, paused — and the day's totals.
+
+It follows the hall's event stream (one follower) and asks the platform for the
+overview after events, at most every REFRESH_S however fast 30 windows call, so the
+screen stays responsive; the tables' cells are updated in place, never rebuilt."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from window_tui.events import EventFollower
+from window_tui.ui.supervision import WorkerSupervisor
+
+log = logging.getLogger("window_tui.manager")
+REFRESH_S = 0.3  # events coalesce into one overview request per this interval
+QUIET_REFRESH_S = 5.0  # without events the waits still grow: ask again this often
+
+
+def duration(seconds: int) -> str:
+    """12:05, or 1:02:03 past an hour."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class ManagerApp(WorkerSupervisor, App[None]):
+    TITLE = "window-tui 大厅管理"
+    ENABLE_COMMAND_PALETTE = False  # nothing to command yet: F5 and Ctrl+Q are all there is
+    CSS = """
+    #manager-status { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    #manager-totals { height: 1; padding: 0 1; color: $text-muted; }
+    .manager-title { height: 1; padding: 0 1; text-style: bold; margin-top: 1; }
+    #services { height: auto; max-height: 40%; }
+    #windows { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("f5", "refresh", "刷新", id="manager.refresh"),
+        Binding("ctrl+q", "quit", "退出", id="manager.quit"),
+    ]
+
+    def __init__(self, client: PlatformClient, *, wait_alert_minutes: int = 20, hall_name: str = "") -> None:
+        super().__init__()
+        self.client = client
+        self.alert_seconds = wait_alert_minutes * 60
+        self.hall_name = hall_name
+        self.online: bool | None = None
+        self.alerted: set[str] = set()  # services over the limit, told once until they fall below
+        self.overview: dict[str, Any] = {}
+        self._dirty = True
+        self._asking = False
+        self.notices: deque[str] = deque(maxlen=200)  # every toast shown, for the log and tests
+
+    def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
+        self.notices.append(message)
+        log.info("notice: %s", message)
+        super().notify(message, **options)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="manager-status")
+        yield Static("", id="manager-totals")
+        yield Static(f"排队（首位等候超过 {self.alert_seconds // 60} 分钟告警）", classes="manager-title")
+        yield DataTable(id="services", cursor_type="row", zebra_stripes=True)
+        yield Static("窗口", classes="manager-title")
+        yield DataTable(id="windows", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        services = self.query_one("#services", DataTable)
+        for key, label in (("name", "业务"), ("waiting", "等候"), ("longest", "首位已等")):
+            services.add_column(label, key=key)
+        windows = self.query_one("#windows", DataTable)
+        for key, label in (("window", "窗口"), ("state", "状态"), ("ticket", "号码"), ("for", "时长"),
+                           ("clerk", "人员"), ("services", "业务")):
+            windows.add_column(label, key=key)
+        self._show_status()
+        self.set_interval(REFRESH_S, self._refresh_if_due)
+        self.set_interval(QUIET_REFRESH_S, self.action_refresh)
+        self.follow()
+
+    # --- what the screen asks -----------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self._dirty = True
+
+    def _refresh_if_due(self) -> None:
+        if self._dirty and not self._asking:
+            self._dirty, self._asking = False, True
+            self.run_worker(self.ask(), group="overview", name="大厅概况", exit_on_error=False)
+
+    async def ask(self) -> None:
+        try:
+            overview = await self.client.overview()
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.online = False
+            self._show_status(exc.message)
+            return
+        finally:
+            self._asking = False
+        self.online = True
+        self.show(overview)
+
+    async def _follow(self) -> None:
+        async for update in EventFollower(self.client).follow():
+            if update.kind == "event":
+                self._dirty = True
+            elif update.kind in ("offline", "auth"):
+                self.online = False
+                self._show_status(update.detail or "事件流中断，正在重连")
+            elif update.kind == "online":
+                self._dirty = True
+
+    def follow(self) -> None:
+        self.run_worker(self._follow(), group="follow", name="事件跟随", exit_on_error=False)
+
+    # --- what the screen shows ----------------------------------------------------------
+
+    def _show_status(self, problem: str = "") -> None:
+        now = self.overview.get("now", "")[11:19]
+        online = {None: "连接中", True: "● 在线", False: "○ 离线"}[self.online]
+        line = f"{self.hall_name or '大厅'}  大厅管理  {now}  {online}"
+        self.query_one("#manager-status", Static).update(line + (f"  {problem}" if problem else ""))
+
+    def show(self, overview: dict[str, Any]) -> None:
+        self.overview = overview
+        self._show_status()
+        self.query_one("#manager-totals", Static).update(
+            f"今日取号 {overview['issued_today']}  已办结 {overview['served_today']}  过号 {overview['no_shows_today']}"
+            f"  等候中 {sum(s['waiting'] for s in overview['services'])}")
+        services = self.query_one("#services", DataTable)
+        for s in overview["services"]:
+            over = s["waiting"] > 0 and s["longest_wait_seconds"] >= self.alert_seconds
+            longest = Text(duration(s["longest_wait_seconds"]) if s["waiting"] else "—",
+                           style="bold red" if over else "")
+            if over:
+                longest = Text("⚠ ", style="bold red") + longest
+            self._put(services, s["code"], {"name": s["name"], "waiting": str(s["waiting"]), "longest": longest})
+            if over and s["code"] not in self.alerted:
+                self.alerted.add(s["code"])
+                self.notify(f"{s['name']}：首位已等 {duration(s['longest_wait_seconds'])}，"
+                            f"超过 {self.alert_seconds // 60} 分钟，请考虑增开窗口", severity="warning", timeout=15)
+            elif not over:
+                self.alerted.discard(s["code"])
+        windows = self.query_one("#windows", DataTable)
+        for w in overview["windows"]:
+            style = {"closed": "dim", "paused": "yellow", "called": "bold", "serving": "green"}.get(w["state"], "")
+            busy = w["state"] in ("called", "serving")
+            self._put(windows, str(w["number"]), {
+                "window": w["name"], "state": Text(w["state_label"], style=style), "ticket": w["ticket"] or "—",
+                "for": duration(w["ticket_seconds"]) if busy else "—",
+                "clerk": f"{w['clerk']} {w['clerk_name']}".strip() or "—", "services": "".join(w["services"])})
+
+    @staticmethod
+    def _put(table: DataTable, key: str, cells: dict[str, Any]) -> None:
+        """Update a row's cells in place (a new row only for a new service or window)."""
+        if key not in {str(k.value) for k in table.rows}:
+            table.add_row(*cells.values(), key=key)
+            return
+        for column, value in cells.items():
+            table.update_cell(key, column, value)
