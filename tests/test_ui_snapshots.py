@@ -186,3 +186,52 @@ async def test_manager_screen_follows_the_hall(hall: Hall, size: tuple[int, int]
             assert len([n for n in app.notices if "首位已等" in n]) == 2  # told once, not on every refresh
     finally:
         clerk.close()
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
+async def test_manager_charts_show_the_day_the_test_made(hall: Hall, size: tuple[int, int]) -> None:
+    """A short simulated morning (arrivals each hour, calls by three windows);
+    G opens the charts; the platform's hourly figures equal the test's own count."""
+    import random
+
+    from window_tui.client import PlatformClient
+    from window_tui.ui.manager import ManagerApp
+    from window_tui.ui.manager_charts import ChartsScreen
+
+    rng = random.Random(7)
+    issued: dict[int, int] = {}
+    called: dict[int, int] = {}
+    with hall.client() as c:
+        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    clerks = {w: hall.client(hall.clerk_token(w)) for w in (1, 2, 3)}
+    with hall.kiosk() as kiosk:
+        for _hour in range(4):  # 09:00 … 12:59
+            for _ in range(rng.randint(3, 8)):
+                kiosk.post("/tickets", json={"service": rng.choice("AB")}).raise_for_status()
+                issued[hall.clock.now().hour] = issued.get(hall.clock.now().hour, 0) + 1
+                hall.clock.advance(minutes=rng.randint(1, 4))
+            for window, clerk in clerks.items():
+                answer = clerk.post(f"/windows/{window}/call-next").json()
+                if answer.get("ticket"):
+                    called[hall.clock.now().hour] = called.get(hall.clock.now().hour, 0) + 1
+                    hall.clock.advance(minutes=2)
+                    clerk.post(f"/windows/{window}/finish", json={"case_numbers": []}).raise_for_status()
+            hall.clock.advance(minutes=max(0, 60 - hall.clock.now().minute))  # the next hour
+    for clerk in clerks.values():
+        clerk.close()
+    stats = hall.client(token).get("/stats").json()
+    assert {h["hour"]: h["issued"] for h in stats["by_hour"] if h["issued"]} == issued
+    assert {h["hour"]: h["called"] for h in stats["by_hour"] if h["called"]} == called
+
+    app = ManagerApp(PlatformClient(hall.url, token=token), wait_alert_minutes=200)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: "今日取号" in screen_text(app) and app.overview)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChartsScreen)
+                       and f"取号 {sum(issued.values())}" in screen_text(app))
+        await pilot.pause(0.5)
+        check_snapshot(f"manager-charts-{size[0]}x{size[1]}", screen_text(app), size[0])
+        await pilot.press("left")  # the day before: nothing
+        await wait_for(pilot, lambda: "2026-11-19" in screen_text(app) and "取号 0" in screen_text(app))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChartsScreen))

@@ -23,6 +23,7 @@ def percentile(values: list[float], q: float) -> float:
 def _summary(waits: list[float], handles: list[float]) -> dict[str, float]:
     return {
         "wait_mean_min": round(sum(waits) / len(waits) / 60, 1) if waits else 0.0,
+        "wait_p50_min": round(percentile(waits, 0.5) / 60, 1),
         "wait_p95_min": round(percentile(waits, 0.95) / 60, 1),
         "handle_mean_min": round(sum(handles) / len(handles) / 60, 1) if handles else 0.0,
         "handle_p95_min": round(percentile(handles, 0.95) / 60, 1),
@@ -77,4 +78,31 @@ def daily_stats(connection: Connection, day: str) -> dict[str, Any]:
     total = render("total")
     return {"day": day, "by_service": render("service"), "by_window": render("window"),
             "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])},
+            "by_hour": _by_hour(connection, day, tickets), "ratings": _ratings(connection, day),
             "reports": day_figures(connection, day)}  # 办不成事: raised that day, and open past their deadline
+
+
+def _by_hour(connection: Connection, day: str, tickets: list[Any]) -> list[dict[str, int]]:
+    """Arrivals (tickets issued) and calls (first calls and recalls are not the same: only
+    'called' events) per hour of the hall's day, from the first hour with either to the last."""
+    issued: dict[int, int] = {}
+    for t in tickets:
+        hour = int(t["issued_at"][11:13])
+        issued[hour] = issued.get(hour, 0) + 1
+    called: dict[int, int] = {}
+    for e in connection.execute("SELECT at FROM events WHERE day = ? AND kind = 'called'", (day,)):
+        hour = int(e["at"][11:13])
+        called[hour] = called.get(hour, 0) + 1
+    hours = sorted(set(issued) | set(called))
+    if not hours:
+        return []
+    return [{"hour": h, "issued": issued.get(h, 0), "called": called.get(h, 0)} for h in range(hours[0], hours[-1] + 1)]
+
+
+def _ratings(connection: Connection, day: str) -> dict[str, int]:
+    from window_tui.central.intake import RATING_LEVELS
+
+    counts = dict.fromkeys(RATING_LEVELS, 0)
+    for r in connection.execute("SELECT level FROM ratings WHERE substr(rated_at, 1, 10) = ?", (day,)):
+        counts[r["level"]] = counts.get(r["level"], 0) + 1
+    return counts

@@ -44,6 +44,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
     #windows { height: 1fr; }
     """
     BINDINGS = [
+        Binding("g", "charts", "图表", id="manager.charts"),
         Binding("f5", "refresh", "刷新", id="manager.refresh"),
         Binding("ctrl+q", "quit", "退出", id="manager.quit"),
     ]
@@ -91,6 +92,21 @@ class ManagerApp(WorkerSupervisor, App[None]):
 
     def action_refresh(self) -> None:
         self._dirty = True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The overview's keys act (and show) only on the overview, not over the charts."""
+        if action in ("charts", "refresh") and len(self.screen_stack) > 1:
+            return False
+        return True
+
+    def action_charts(self) -> None:
+        from datetime import date
+
+        from window_tui.ui.manager_charts import ChartsScreen
+
+        now = self.overview.get("now", "")
+        day = date.fromisoformat(now[:10]) if now else date.today()  # the hall's day, from the platform
+        self.push_screen(ChartsScreen(self.client, day))
 
     def _refresh_if_due(self) -> None:
         if self._dirty and not self._asking:
