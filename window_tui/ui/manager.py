@@ -95,9 +95,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The overview's keys act (and show) only on the overview, not over the charts."""
-        if action in ("charts", "refresh") and len(self.screen_stack) > 1:
-            return False
-        return True
+        return not (action in ("charts", "refresh") and len(self.screen_stack) > 1)
 
     def action_charts(self) -> None:
         from datetime import date
