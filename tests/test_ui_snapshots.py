@@ -235,3 +235,50 @@ async def test_manager_charts_show_the_day_the_test_made(hall: Hall, size: tuple
         await wait_for(pilot, lambda: "2026-11-19" in screen_text(app) and "取号 0" in screen_text(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ChartsScreen))
+
+
+async def test_the_manager_pauses_and_opens_a_window_and_moves_waiting_tickets(hall: Hall) -> None:
+    """P on a window: refused in one line while its ticket is open, then paused, then open
+    again; M on a queue: its first two tickets go to another service in arrival order."""
+    from textual.widgets import DataTable
+
+    from window_tui.client import PlatformClient
+    from window_tui.ui.manager import ManagerApp
+
+    with hall.client() as c:
+        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    with hall.kiosk() as kiosk:
+        for service in "AAAB":
+            kiosk.post("/tickets", json={"service": service}).raise_for_status()
+    clerk = hall.client(hall.clerk_token(3))
+    clerk.post("/windows/3/call-next").raise_for_status()  # A001 at window 3
+    app = ManagerApp(PlatformClient(hall.url, token=token))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: "A001" in screen_text(app))
+            windows = app.query_one("#windows", DataTable)
+            windows.focus()
+            windows.move_cursor(row=2)  # 3号窗口
+            await pilot.press("p")
+            await wait_for(pilot, lambda: any("3 号窗口暂停失败：当前号 A001 尚未办结" in n for n in app.notices))
+            clerk.post("/windows/3/finish", json={"case_numbers": []}).raise_for_status()
+            await pilot.press("p")
+            await wait_for(pilot, lambda: "3 号窗口已暂停叫号" in app.notices)
+            row = lambda: next(line for line in screen_text(app).splitlines() if "3号窗口" in line)  # noqa: E731
+            await wait_for(pilot, lambda: "暂停" in row())
+            assert clerk.post("/windows/3/call-next").status_code == 409  # the window calls no one
+            await pilot.press("p")
+            await wait_for(pilot, lambda: "3 号窗口已开放叫号" in app.notices and "空闲" in row())
+
+            services = app.query_one("#services", DataTable)
+            services.focus()
+            services.move_cursor(row=0)  # 一件事综合受理: A002, A003 waiting
+            await pilot.press("m")
+            await wait_for(pilot, lambda: "目标业务代码" in screen_text(app))
+            await pilot.press(*"b 2", "enter")
+            await wait_for(pilot, lambda: "已把 2 个号从 A 移到 B：A002、A003" in app.notices)
+        rows = hall.platform.connection.execute(
+            "SELECT label, service FROM tickets WHERE status = 'waiting' ORDER BY order_key, id").fetchall()
+        assert [tuple(r) for r in rows] == [("A002", "B"), ("A003", "B"), ("B001", "B")]
+    finally:
+        clerk.close()

@@ -176,6 +176,11 @@ class PlatformClient:
         """出件: a case's state and the documents due, by the number on its receipt."""
         return (await self.request("GET", f"/handover/{case_number}")).json()
 
+    async def move_waiting(self, service: str, to_service: str, count: int) -> dict[str, Any]:
+        """The manager moves the first `count` waiting tickets of a queue to another service."""
+        return (await self.request("POST", f"/services/{service}/move",
+                                   json_body={"to_service": to_service, "count": count})).json()
+
     async def overview(self) -> dict[str, Any]:
         """The hall at this moment, for its manager (supervisor or admin)."""
         return (await self.request("GET", "/overview")).json()

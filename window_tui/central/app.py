@@ -52,6 +52,7 @@ from window_tui.central.schemas import (
     HandoverBody,
     LeaseBody,
     LoginBody,
+    MoveBody,
     OpenCaseBody,
     PrintRecordBody,
     RatingBody,
@@ -361,15 +362,26 @@ def create_app(platform: Platform) -> FastAPI:
                                          to_window=body.to_window)
         return done({"ticket": ticket})
 
+    def own_or_managed_window(who: Principal, window: int) -> None:
+        """Pausing and opening a window: its own clerk, or the hall's manager for any window."""
+        if who.role != "supervisor":
+            own_window(who, window)
+
     @app.post(f"{API}/windows/{{window}}/pause", responses=ERRORS)
     async def pause(window: Window, who: Clerk) -> JSONResponse:
-        own_window(who, window)
+        own_or_managed_window(who, window)
         return done(platform.queue.set_paused(window, True, platform.clock.now()))
 
     @app.post(f"{API}/windows/{{window}}/resume", responses=ERRORS)
     async def resume(window: Window, who: Clerk) -> JSONResponse:
-        own_window(who, window)
+        own_or_managed_window(who, window)
         return done(platform.queue.set_paused(window, False, platform.clock.now()))
+
+    @app.post(f"{API}/services/{{service}}/move", responses=ERRORS)
+    async def move_waiting(service: Annotated[str, FPath(max_length=8)], body: MoveBody,
+                           _: Supervisor) -> JSONResponse:
+        """The manager moves the first N waiting tickets of a queue to another service."""
+        return done(platform.queue.move_waiting(service, body.to_service, body.count, platform.clock.now()))
 
     @app.post(f"{API}/windows/{{window}}/case-numbers", responses=ERRORS)
     async def case_numbers(window: Window, body: LeaseBody, who: Clerk) -> JSONResponse:

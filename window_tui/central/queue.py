@@ -353,6 +353,31 @@ class Queue:
                                    to_window=to_window)
             return {**self.ticket_json(ticket, now), "event_id": event_id}
 
+    def move_waiting(self, from_service: str, to_service: str, count: int, now: datetime) -> dict[str, Any]:
+        """The manager moves the first `count` waiting tickets of one queue to another (a long
+        queue, a service that other windows also handle); each keeps its arrival time, so it
+        takes its place in the new queue by when it came. Tickets pinned to a window stay."""
+        if from_service == to_service:
+            raise QueueError(422, "目标业务与原业务相同")
+        day = now.date().isoformat()
+        with transaction(self.connection):
+            names = self.service_names()
+            for code in (from_service, to_service):
+                if code not in names:
+                    raise QueueError(404, f"没有业务类别 {code}")
+            rows = self.connection.execute(
+                "SELECT id, label FROM tickets WHERE day = ? AND service = ? AND status = 'waiting'"
+                " AND pinned_window IS NULL ORDER BY order_key, id LIMIT ?", (day, from_service, count)).fetchall()
+            for row in rows:
+                self.connection.execute("UPDATE tickets SET service = ? WHERE id = ?", (to_service, row["id"]))
+            labels = [r["label"] for r in rows]
+            if labels:
+                self._adjust_waiting(day, from_service, -len(labels))
+                self._adjust_waiting(day, to_service, len(labels))
+            event_id = self._event(now, "moved", None, None, from_service=from_service, to_service=to_service,
+                                   tickets=labels)
+        return {"moved": labels, "from_service": from_service, "to_service": to_service, "event_id": event_id}
+
     def set_paused(self, window_number: int, paused: bool, now: datetime) -> dict[str, Any]:
         with transaction(self.connection):
             window = self.window(window_number)

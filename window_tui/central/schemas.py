@@ -230,3 +230,10 @@ def describe_errors(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
             text = f"{label}无效"
         fields.setdefault(name, text)
     return "；".join(dict.fromkeys(fields.values())) or "请求内容无效", fields
+
+
+class MoveBody(Strict):
+    """POST /services/{code}/move: the first `count` waiting tickets go to `to_service`."""
+
+    to_service: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    count: Annotated[int, Field(ge=1, le=500)] = 10

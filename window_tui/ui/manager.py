@@ -35,6 +35,7 @@ def duration(seconds: int) -> str:
 
 class ManagerApp(WorkerSupervisor, App[None]):
     TITLE = "window-tui 大厅管理"
+    CSS_PATH = "counter.tcss"  # the dialogs' look, shared with the counter
     ENABLE_COMMAND_PALETTE = False  # nothing to command yet: F5 and Ctrl+Q are all there is
     CSS = """
     #manager-status { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
@@ -44,6 +45,8 @@ class ManagerApp(WorkerSupervisor, App[None]):
     #windows { height: 1fr; }
     """
     BINDINGS = [
+        Binding("p", "toggle_pause", "暂停/开放窗口", id="manager.pause"),
+        Binding("m", "move", "移号", id="manager.move", tooltip="把选中业务的前 N 个等候号移到另一业务"),
         Binding("g", "charts", "图表", id="manager.charts"),
         Binding("f5", "refresh", "刷新", id="manager.refresh"),
         Binding("ctrl+q", "quit", "退出", id="manager.quit"),
@@ -60,6 +63,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
         self._dirty = True
         self._asking = False
         self.notices: deque[str] = deque(maxlen=200)  # every toast shown, for the log and tests
+        self.overviews_shown = 0  # for the bench: how often the hall was redrawn
 
     def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
         self.notices.append(message)
@@ -95,7 +99,8 @@ class ManagerApp(WorkerSupervisor, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The overview's keys act (and show) only on the overview, not over the charts."""
-        return not (action in ("charts", "refresh") and len(self.screen_stack) > 1)
+        overview_keys = ("charts", "refresh", "toggle_pause", "move")
+        return not (action in overview_keys and len(self.screen_stack) > 1)
 
     def action_charts(self) -> None:
         from datetime import date
@@ -136,6 +141,66 @@ class ManagerApp(WorkerSupervisor, App[None]):
     def follow(self) -> None:
         self.run_worker(self._follow(), group="follow", name="事件跟随", exit_on_error=False)
 
+    # --- what the manager does ---------------------------------------------------------
+
+    def _selected(self, table_id: str) -> str | None:
+        table = self.query_one(table_id, DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+    def action_toggle_pause(self) -> None:
+        key = self._selected("#windows")
+        window = next((w for w in self.overview.get("windows", []) if str(w["number"]) == key), None)
+        if window is None:
+            self.notify("请先在窗口表中选中一个窗口", severity="warning")
+            return
+        action = "resume" if window["state"] == "paused" else "pause"
+        self.run_worker(self._window_action(window["number"], action), group="manage", name="窗口操作",
+                        exit_on_error=False)
+
+    async def _window_action(self, window: int, action: str) -> None:
+        words = {"pause": "暂停", "resume": "开放"}[action]
+        try:
+            await self.client.window_action(window, action)
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"{window} 号窗口{words}失败：{exc.message}", severity="error")
+            return
+        self.notify(f"{window} 号窗口已{words}叫号")
+        self._dirty = True
+
+    def action_move(self) -> None:
+        key = self._selected("#services")
+        service = next((s for s in self.overview.get("services", []) if s["code"] == key), None)
+        if service is None:
+            self.notify("请先在排队表中选中一个业务", severity="warning")
+            return
+        from window_tui.ui.dialogs import TextDialog
+
+        others = "、".join(f"{s['code']} {s['name']}" for s in self.overview["services"] if s["code"] != key)
+        self.push_screen(TextDialog(f"把“{service['name']}”的前 N 个等候号移到：{others}",
+                                    "目标业务代码 数量，如 B 10"),
+                         lambda typed: self._move_typed(key, typed))
+
+    def _move_typed(self, service: str, typed: str | None) -> None:
+        parts = (typed or "").split()
+        if not parts:
+            return
+        to_service = parts[0].upper()
+        count = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 10
+        self.run_worker(self._move(service, to_service, count), group="manage", name="移号", exit_on_error=False)
+
+    async def _move(self, service: str, to_service: str, count: int) -> None:
+        try:
+            moved = await self.client.move_waiting(service, to_service, count)
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"移号失败：{exc.message}", severity="error")
+            return
+        labels = moved["moved"]
+        self.notify(f"已把 {len(labels)} 个号从 {service} 移到 {to_service}"
+                    + (f"：{'、'.join(labels[:5])}{'…' if len(labels) > 5 else ''}" if labels else "（没有可移的号）"))
+        self._dirty = True
+
     # --- what the screen shows ----------------------------------------------------------
 
     def _show_status(self, problem: str = "") -> None:
@@ -146,6 +211,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
 
     def show(self, overview: dict[str, Any]) -> None:
         self.overview = overview
+        self.overviews_shown += 1
         self._show_status()
         self.query_one("#manager-totals", Static).update(
             f"今日取号 {overview['issued_today']}  已办结 {overview['served_today']}  过号 {overview['no_shows_today']}"
