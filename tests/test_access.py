@@ -78,6 +78,8 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
         managed = {"supervisor"} if action in ("pause", "resume") else set()  # the hall's manager opens and pauses
         table[("POST", f"/api/v1/windows/{{window}}/{action}")] = (f"/api/v1/windows/5/{action}",
                                                                   bodies.get(action, {}), WINDOW5 | managed)
+    table[("POST", "/api/v1/windows/{window}/message")] = ("/api/v1/windows/5/message", {"text": "请到值班台"},
+                                                           {"supervisor", "admin"})
     table[("POST", "/api/v1/services/{service}/move")] = ("/api/v1/services/A/move", {"to_service": "B", "count": 2},
                                                           {"supervisor", "admin"})
     return table

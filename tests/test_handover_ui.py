@@ -175,3 +175,35 @@ async def test_a_scan_at_the_console_presses_none_of_its_keys(make_hall: Any, tm
         assert hall.platform.connection.execute(queue_kinds).fetchone()[0] == before  # no call, pause or skip
         await pilot.press("n")  # a person's key acts, after a hold a clerk does not feel
         await wait_for(pilot, lambda: "A001" in screen_text(app))
+
+
+async def test_a_message_from_the_manager_reaches_its_window_and_no_screen(make_hall: Any, tmp_path: Any) -> None:
+    """The 值班长 writes to window 5: its console shows the line; the hall display's stream
+    carries the event without the text; another window's console shows nothing."""
+    import httpx
+
+    from window_tui.ui.console import ConsoleScreen
+
+    hall: Hall = make_hall(windows=6, persons=300)
+    app, _session = make_app(hall.url, tmp_path, window=5)
+    with hall.client() as c:
+        manager = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.pause(0.5)  # the console follows the stream
+        with hall.client(manager) as m:
+            assert m.post("/windows/6/message", json={"text": "6 号窗口请到值班台"}).status_code == 200
+            assert m.post("/windows/5/message", json={"text": "A 类排队较长，请优先叫号"}).status_code == 200
+            assert m.post("/windows/99/message", json={"text": "x"}).status_code in (404, 422)
+        await wait_for(pilot, lambda: noticed(app, "值班长消息：A 类排队较长，请优先叫号"))
+        assert not noticed(app, "6 号窗口请到值班台")
+    with httpx.Client(base_url=hall.url, headers={"Authorization": "Bearer demo-display-token"}, timeout=5) as c, \
+            c.stream("GET", "/api/v1/events/stream") as stream:
+        seen = []
+        for line in stream.iter_lines():
+            if line.startswith("data:") and '"message"' in line:
+                seen.append(line)
+            if len(seen) == 2:
+                break
+    assert all("值班台" not in line and "优先叫号" not in line for line in seen)

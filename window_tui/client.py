@@ -181,6 +181,9 @@ class PlatformClient:
         return (await self.request("POST", f"/services/{service}/move",
                                    json_body={"to_service": to_service, "count": count})).json()
 
+    async def message_window(self, window: int, text: str) -> dict[str, Any]:
+        return (await self.request("POST", f"/windows/{window}/message", json_body={"text": text})).json()
+
     async def overview(self) -> dict[str, Any]:
         """The hall at this moment, for its manager (supervisor or admin)."""
         return (await self.request("GET", "/overview")).json()

@@ -52,6 +52,7 @@ from window_tui.central.schemas import (
     HandoverBody,
     LeaseBody,
     LoginBody,
+    MessageBody,
     MoveBody,
     OpenCaseBody,
     PrintRecordBody,
@@ -377,6 +378,11 @@ def create_app(platform: Platform) -> FastAPI:
         own_or_managed_window(who, window)
         return done(platform.queue.set_paused(window, False, platform.clock.now()))
 
+    @app.post(f"{API}/windows/{{window}}/message", responses=ERRORS)
+    async def message_window(window: Window, body: MessageBody, who: Supervisor) -> JSONResponse:
+        """The manager writes to a window; its console shows it (the hall's screens do not)."""
+        return done(platform.queue.message(window, body.text, who.subject, platform.clock.now()))
+
     @app.post(f"{API}/services/{{service}}/move", responses=ERRORS)
     async def move_waiting(service: Annotated[str, FPath(max_length=8)], body: MoveBody,
                            _: Supervisor) -> JSONResponse:
@@ -449,12 +455,12 @@ def create_app(platform: Platform) -> FastAPI:
         return display_snapshot(platform)
 
     @app.get(f"{API}/events/stream", responses=ERRORS)
-    async def stream(request: Request, _: Display, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    async def stream(request: Request, who: Display, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
                      last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> StreamingResponse:
         start_after = after
         if last_event_id and last_event_id.isdigit():
             start_after = min(int(last_event_id), 2**62)
-        return StreamingResponse(event_lines(platform, request, start_after), media_type="text/event-stream",
+        return StreamingResponse(event_lines(platform, request, start_after, who), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @app.post(f"{API}/cases/{{case_id}}/open", responses=ERRORS)
@@ -717,7 +723,13 @@ def display_snapshot(platform: Platform) -> dict[str, Any]:
             "recent_calls": recent}
 
 
-async def event_lines(platform: Platform, request: Request, after: int) -> AsyncIterator[str]:
+def _reader_may_see_message(who: Principal | None, window: int | None) -> bool:
+    """A manager's message is for its window's clerk (and the managers), not the hall's screens."""
+    return who is not None and (who.role in ("supervisor", "admin") or (who.role == "clerk" and who.window == window))
+
+
+async def event_lines(platform: Platform, request: Request, after: int,
+                      who: Principal | None = None) -> AsyncIterator[str]:
     if platform.listener is not None:
         platform.listener.ensure_started()
     last = after
@@ -733,6 +745,8 @@ async def event_lines(platform: Platform, request: Request, after: int) -> Async
                     "window": row["window"], "at": row["at"], **json.loads(row["payload"])}
             data.pop("case_numbers", None)  # displays see tickets and windows, never case numbers
             data.pop("clerk", None)  # nor who is at the window
+            if row["kind"] == "message" and not _reader_may_see_message(who, row["window"]):
+                data.pop("text", None)
             yield f"id: {row['id']}\nevent: {row['kind']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
             last = row["id"]
         if rows:

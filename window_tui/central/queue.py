@@ -378,6 +378,13 @@ class Queue:
                                    tickets=labels)
         return {"moved": labels, "from_service": from_service, "to_service": to_service, "event_id": event_id}
 
+    def message(self, window_number: int, text: str, sender: str, now: datetime) -> dict[str, Any]:
+        """A line from the manager to a window, carried by the event stream to its console."""
+        with transaction(self.connection):
+            self.window(window_number)  # 404 for a window the hall does not have
+            event_id = self._event(now, "message", None, window_number, text=text, sender=sender)
+        return {"window": window_number, "event_id": event_id}
+
     def set_paused(self, window_number: int, paused: bool, now: datetime) -> dict[str, Any]:
         with transaction(self.connection):
             window = self.window(window_number)

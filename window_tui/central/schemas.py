@@ -237,3 +237,9 @@ class MoveBody(Strict):
 
     to_service: Annotated[str, StringConstraints(min_length=1, max_length=8)]
     count: Annotated[int, Field(ge=1, le=500)] = 10
+
+
+class MessageBody(Strict):
+    """POST /windows/{n}/message: a line from the hall's manager to a window's clerk."""
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]

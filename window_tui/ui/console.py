@@ -247,6 +247,8 @@ class ConsoleScreen(ScanGuardedScreen, SupervisedScreen, Screen[None]):
                 changes: dict[str, Any] = {"waiting": event.data.get("waiting", {})}
                 if event.data.get("window") == self.session.window and event.kind in ("paused", "resumed"):
                     changes["paused"] = event.kind == "paused"
+                if event.kind == "message" and event.data.get("window") == self.session.window:
+                    self.notify(f"值班长消息：{event.data.get('text', '')}", severity="warning", timeout=30)
                 self.post_message(QueueChanged(changes))
 
     @work(thread=True, exclusive=True, group="sync-status", exit_on_error=False)

@@ -47,6 +47,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
     BINDINGS = [
         Binding("p", "toggle_pause", "暂停/开放窗口", id="manager.pause"),
         Binding("m", "move", "移号", id="manager.move", tooltip="把选中业务的前 N 个等候号移到另一业务"),
+        Binding("t", "message", "发消息", id="manager.message", tooltip="给选中窗口的人员发一条消息"),
         Binding("g", "charts", "图表", id="manager.charts"),
         Binding("f5", "refresh", "刷新", id="manager.refresh"),
         Binding("ctrl+q", "quit", "退出", id="manager.quit"),
@@ -99,7 +100,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The overview's keys act (and show) only on the overview, not over the charts."""
-        overview_keys = ("charts", "refresh", "toggle_pause", "move")
+        overview_keys = ("charts", "refresh", "toggle_pause", "move", "message")
         return not (action in overview_keys and len(self.screen_stack) > 1)
 
     def action_charts(self) -> None:
@@ -168,6 +169,28 @@ class ManagerApp(WorkerSupervisor, App[None]):
             return
         self.notify(f"{window} 号窗口已{words}叫号")
         self._dirty = True
+
+    def action_message(self) -> None:
+        key = self._selected("#windows")
+        if key is None:
+            self.notify("请先在窗口表中选中一个窗口", severity="warning")
+            return
+        from window_tui.ui.dialogs import TextDialog
+
+        self.push_screen(TextDialog(f"发给 {key} 号窗口的消息（显示在其窗口终端，不上大屏）", "最多 100 字"),
+                         lambda text: self._send_typed(int(key), text))
+
+    def _send_typed(self, window: int, text: str | None) -> None:
+        if text and text.strip():
+            self.run_worker(self._send(window, text.strip()), group="manage", name="发消息", exit_on_error=False)
+
+    async def _send(self, window: int, text: str) -> None:
+        try:
+            await self.client.message_window(window, text)
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"消息未发出：{exc.message}", severity="error")
+            return
+        self.notify(f"已发给 {window} 号窗口：{text}")
 
     def action_move(self) -> None:
         key = self._selected("#services")
