@@ -80,6 +80,13 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
                                                                   bodies.get(action, {}), WINDOW5 | managed)
     table[("POST", "/api/v1/windows/{window}/message")] = ("/api/v1/windows/5/message", {"text": "请到值班台"},
                                                            {"supervisor", "admin"})
+    slot = {"service": "B", "slot_start": "2026-11-20T15:00:00+08:00", "slot_end": "2026-11-20T15:30:00+08:00"}
+    managers = {"supervisor", "admin"}
+    table[("POST", "/api/v1/appointments")] = ("/api/v1/appointments",
+                                               {**slot, "name": "王五", "phone": "13900000000"}, managers)
+    table[("GET", "/api/v1/appointments")] = ("/api/v1/appointments", None, CLERKS)
+    table[("POST", "/api/v1/appointments/{code}/cancel")] = ("/api/v1/appointments/YY00000000/cancel", None, managers)
+    table[("PUT", "/api/v1/appointment-slots")] = ("/api/v1/appointment-slots", {**slot, "capacity": 50}, managers)
     table[("POST", "/api/v1/services/{service}/move")] = ("/api/v1/services/A/move", {"to_service": "B", "count": 2},
                                                           {"supervisor", "admin"})
     return table

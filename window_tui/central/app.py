@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,7 +21,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from window_tui.central import access, intake, numbering, registry_store, reports, results, stats
+from window_tui.central import (
+    access,
+    appointments,
+    intake,
+    numbering,
+    registry_store,
+    reports,
+    results,
+    stats,
+)
 from window_tui.central.auth import (
     AuthError,
     Principal,
@@ -44,6 +53,7 @@ from window_tui.central.notify import Notifier, outbox_summary
 from window_tui.central.overview import hall_overview
 from window_tui.central.queue import Queue, QueueError
 from window_tui.central.schemas import (
+    AppointmentBody,
     AuditRecordBody,
     BatchBody,
     BatchItem,
@@ -60,6 +70,7 @@ from window_tui.central.schemas import (
     ReportBody,
     ReportStateBody,
     ResultBody,
+    SlotBody,
     TicketBody,
     TransferBody,
     describe_errors,
@@ -163,7 +174,9 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.exception_handler(results.ResultError)
     @app.exception_handler(reports.ReportError)
-    async def result_error(_: Request, exc: results.ResultError | reports.ReportError) -> JSONResponse:
+    @app.exception_handler(appointments.AppointmentError)
+    async def result_error(_: Request, exc: results.ResultError | reports.ReportError
+                           | appointments.AppointmentError) -> JSONResponse:
         return fail(exc.status, exc.message)
 
     @app.exception_handler(numbering.NumberingError)
@@ -304,6 +317,8 @@ def create_app(platform: Platform) -> FastAPI:
                 raise QueueError(404, "预约码无效，请核对或按普通号取号")
             if row["used"]:
                 raise QueueError(409, "该预约码已取过号")
+            if row["state"] == "cancelled":
+                raise QueueError(409, "该预约已取消，请按普通号取号")
             slot_start = datetime.fromisoformat(row["slot_start"])
             slot_end = datetime.fromisoformat(row["slot_end"])
             if slot_start.date() != now.date():
@@ -444,6 +459,27 @@ def create_app(platform: Platform) -> FastAPI:
                             f"content='width=device-width'><title>排队进度</title><h2>{escape(platform.hall_name)}</h2>"
                             f"<p>号码 <b>{escape(position['label'])}</b>（{escape(position['service_name'])}）</p>"
                             f"<p>{escape(status)}</p></html>")
+
+    @app.post(f"{API}/appointments", status_code=201, responses=ERRORS)
+    async def book_appointment(body: AppointmentBody, _: Supervisor) -> JSONResponse:
+        """Booked by the hall (a phone call, the front desk); checked in at the kiosk by code."""
+        booked = appointments.book(platform.connection, body.service, body.slot_start, body.slot_end, body.name,
+                                   body.phone, platform.clock.now())
+        return JSONResponse(booked, status_code=201)
+
+    @app.get(f"{API}/appointments", responses=ERRORS)
+    async def list_appointments(_: Clerk, day: Annotated[date | None, Query()] = None,
+                                service: Annotated[str, Query(max_length=8)] = "") -> list[dict[str, Any]]:
+        return appointments.day_list(platform.connection, (day or platform.clock.now().date()).isoformat(), service)
+
+    @app.post(f"{API}/appointments/{{code}}/cancel", responses=ERRORS)
+    async def cancel_appointment(code: Annotated[str, FPath(max_length=16)], _: Supervisor) -> dict[str, Any]:
+        return appointments.cancel(platform.connection, code)
+
+    @app.put(f"{API}/appointment-slots", responses=ERRORS)
+    async def set_slot(body: SlotBody, _: Supervisor) -> dict[str, Any]:
+        return appointments.set_capacity(platform.connection, body.service, body.slot_start, body.slot_end,
+                                         body.capacity)
 
     @app.get(f"{API}/overview", responses=ERRORS)
     async def overview(_: Supervisor) -> dict[str, Any]:

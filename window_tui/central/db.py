@@ -171,6 +171,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE reports ADD COLUMN contact_masked TEXT NOT NULL DEFAULT '';
     """,
+    # 8: appointments are booked and cancelled, with a capacity per service and slot.
+    """
+    ALTER TABLE appointments ADD COLUMN state TEXT NOT NULL DEFAULT 'booked';
+    ALTER TABLE appointments ADD COLUMN contact_masked TEXT NOT NULL DEFAULT '';
+    ALTER TABLE appointments ADD COLUMN booked_at TEXT NOT NULL DEFAULT '';
+    CREATE INDEX appointments_slot ON appointments (service, slot_start);
+    CREATE TABLE appointment_slots (
+        service TEXT NOT NULL, slot_start TEXT NOT NULL, slot_end TEXT NOT NULL, capacity INTEGER NOT NULL,
+        PRIMARY KEY (service, slot_start)
+    );
+    """,
 ]
 
 

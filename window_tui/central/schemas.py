@@ -243,3 +243,22 @@ class MessageBody(Strict):
     """POST /windows/{n}/message: a line from the hall's manager to a window's clerk."""
 
     text: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
+
+class AppointmentBody(Strict):
+    """POST /appointments: a seat in a service's slot (checked in at the kiosk by its code)."""
+
+    service: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    slot_start: AwareTime
+    slot_end: AwareTime
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    phone: Annotated[str, StringConstraints(min_length=7, max_length=20, pattern=r"^[0-9-]+$")]
+
+
+class SlotBody(Strict):
+    """PUT /appointment-slots: how many appointments a service's slot takes."""
+
+    service: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    slot_start: AwareTime
+    slot_end: AwareTime
+    capacity: Annotated[int, Field(ge=0, le=200)]
