@@ -282,3 +282,38 @@ async def test_the_manager_pauses_and_opens_a_window_and_moves_waiting_tickets(h
         assert [tuple(r) for r in rows] == [("A002", "B"), ("A003", "B"), ("B001", "B")]
     finally:
         clerk.close()
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
+async def test_the_manager_books_and_cancels_appointments(hall: Hall, size: tuple[int, int]) -> None:
+    """A lists the day's appointments (the demo's six for 一件事综合受理); N books one from a
+    line the manager types; X cancels the selected one."""
+    from textual.widgets import DataTable
+
+    from window_tui.client import PlatformClient
+    from window_tui.ui.manager import ManagerApp
+    from window_tui.ui.manager_appointments import AppointmentsScreen
+
+    with hall.client() as c:
+        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    app = ManagerApp(PlatformClient(hall.url, token=token))
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: bool(app.overview))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AppointmentsScreen) and "共 6 个" in screen_text(app))
+        await pilot.pause(0.3)
+        check_snapshot(f"manager-appointments-{size[0]}x{size[1]}", screen_text(app), size[0])
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "时段开始" in screen_text(app))
+        await pilot.press(*"b 14:00 王五 13900000000", "enter")
+        await wait_for(pilot, lambda: any(n.startswith("已预约：YY") for n in app.notices))
+        await wait_for(pilot, lambda: "共 7 个" in screen_text(app) and "王*" in screen_text(app))
+        assert "13900000000" not in screen_text(app)
+        app.screen.query_one(DataTable).move_cursor(row=0)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: any(n.startswith("已取消预约 YY") for n in app.notices))
+        await wait_for(pilot, lambda: "已取消" in screen_text(app) and "共 7 个，待取号 6 个" in screen_text(app))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "时段开始" in screen_text(app))
+        await pilot.press(*"b 25:00 王五 13900000000", "enter")
+        await wait_for(pilot, lambda: any("时段开始应为" in n for n in app.notices))

@@ -184,6 +184,16 @@ class PlatformClient:
     async def message_window(self, window: int, text: str) -> dict[str, Any]:
         return (await self.request("POST", f"/windows/{window}/message", json_body={"text": text})).json()
 
+    async def appointments(self, day: str, service: str = "") -> list[dict[str, Any]]:
+        params = {"day": day, **({"service": service} if service else {})}
+        return (await self.request("GET", "/appointments", params=params)).json()
+
+    async def book_appointment(self, body: dict[str, Any]) -> dict[str, Any]:
+        return (await self.request("POST", "/appointments", json_body=body)).json()
+
+    async def cancel_appointment(self, code: str) -> dict[str, Any]:
+        return (await self.request("POST", f"/appointments/{code}/cancel")).json()
+
     async def overview(self) -> dict[str, Any]:
         """The hall at this moment, for its manager (supervisor or admin)."""
         return (await self.request("GET", "/overview")).json()

@@ -45,9 +45,10 @@ class ManagerApp(WorkerSupervisor, App[None]):
     #windows { height: 1fr; }
     """
     BINDINGS = [
-        Binding("p", "toggle_pause", "暂停/开放窗口", id="manager.pause"),
+        Binding("p", "toggle_pause", "暂停/开放", id="manager.pause", tooltip="暂停或开放选中窗口的叫号"),
         Binding("m", "move", "移号", id="manager.move", tooltip="把选中业务的前 N 个等候号移到另一业务"),
         Binding("t", "message", "发消息", id="manager.message", tooltip="给选中窗口的人员发一条消息"),
+        Binding("a", "appointments", "预约", id="manager.appointments"),
         Binding("g", "charts", "图表", id="manager.charts"),
         Binding("f5", "refresh", "刷新", id="manager.refresh"),
         Binding("ctrl+q", "quit", "退出", id="manager.quit"),
@@ -100,8 +101,18 @@ class ManagerApp(WorkerSupervisor, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The overview's keys act (and show) only on the overview, not over the charts."""
-        overview_keys = ("charts", "refresh", "toggle_pause", "move", "message")
+        overview_keys = ("charts", "refresh", "toggle_pause", "move", "message", "appointments")
         return not (action in overview_keys and len(self.screen_stack) > 1)
+
+    def action_appointments(self) -> None:
+        from datetime import date, datetime
+
+        from window_tui.ui.manager_appointments import AppointmentsScreen
+
+        now = self.overview.get("now", "")
+        moment = datetime.fromisoformat(now) if now else datetime.now().astimezone()
+        self.push_screen(AppointmentsScreen(self.client, date.fromisoformat(moment.date().isoformat()),
+                                            moment.tzinfo))
 
     def action_charts(self) -> None:
         from datetime import date
