@@ -207,3 +207,28 @@ async def test_a_message_from_the_manager_reaches_its_window_and_no_screen(make_
             if len(seen) == 2:
                 break
     assert all("值班台" not in line and "优先叫号" not in line for line in seen)
+
+
+async def test_the_counter_lists_todays_appointments_for_its_services(make_hall: Any, tmp_path: Any) -> None:
+    """今日预约 from the command palette: the appointments of the services this window
+    handles, with the one already checked in at the kiosk marked."""
+    from window_tui.ui.console import ConsoleScreen
+
+    hall: Hall = make_hall(windows=6, persons=300)
+    with hall.kiosk() as kiosk:
+        assert kiosk.post("/tickets", json={"service": "A", "appointment_code": "YY112001"}).status_code == 201
+    app, _session = make_app(hall.url, tmp_path, window=6)  # window 6 handles B only: none of the six
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.state.get("services"))
+        app.run_palette_action("appointments")
+        await wait_for(pilot, lambda: "今日预约（本窗口业务）：共 0 个" in screen_text(app))
+    app, _session = make_app(hall.url, tmp_path / "five", window=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.state.get("services"))
+        app.run_palette_action("appointments")
+        await wait_for(pilot, lambda: "共 6 个，未取号 5 个" in screen_text(app))
+        assert "09:30-10:00  A  YY112001  已取号" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))

@@ -373,6 +373,23 @@ class ConsoleScreen(ScanGuardedScreen, SupervisedScreen, Screen[None]):
         what = {"id": "身份证号", "uscc": "统一社会信用代码", "elicence": "电子证照"}.get(found.kind, "无法识别的内容")
         self.notify(f"扫描到{what}：控制台不接收扫描，请先按 I 受理或 C 出件后再扫", severity="warning")
 
+    @work(exclusive=True, group="appointments", exit_on_error=False)
+    async def action_appointments(self) -> None:
+        """Today's appointments for the services this window handles (the palette's 今日预约)."""
+        from window_tui.ui.dialogs import ListDialog
+
+        services = set(self.state.get("services") or [])
+        try:
+            rows = await self.session.client.appointments(self.session.clock.today().isoformat())
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"无法查询预约：{exc.message}", severity="error")
+            return
+        mine = [r for r in rows if not services or r["service"] in services]
+        lines = [f"{r['slot_start'][11:16]}-{r['slot_end'][11:16]}  {r['service']}  {r['code']}  {r['state_label']}"
+                 for r in mine]
+        waiting = sum(r["state"] == "booked" for r in mine)
+        self.app.push_screen(ListDialog(f"今日预约（本窗口业务）：共 {len(mine)} 个，未取号 {waiting} 个", lines))
+
     def action_handover(self) -> None:
         self.app.push_screen(TextDialog("出件：输入案件编号，或扫描受理回执二维码", "如 370800-20261120-05-0001"),
                              self.hand_over)

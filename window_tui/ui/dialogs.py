@@ -223,6 +223,22 @@ class ConfirmDialog(_Dialog):
         self.dismiss(False)
 
 
+class ListDialog(_Dialog):
+    """Lines to read (today's appointments): Esc or Enter closes."""
+
+    BINDINGS = [Binding("escape,enter", "cancel", "关闭", id="list.close", priority=True)]
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text, self.lines = title, lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label("\n".join(self.lines) or "（无）")
+            yield Label("Esc／回车 关闭", classes="dialog-keys")
+
+
 def draft_label(bundle_name: str, draft: dict[str, Any]) -> str:
     """A line of the resume list: bundle, ticket, applicant (masked) and when it was saved."""
     saved = str(draft.get("saved_at", ""))[5:16].replace("T", " ")  # MM-DD HH:MM
