@@ -58,6 +58,11 @@ class Hall:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=10)
 
+    def manager_token(self) -> str:
+        """The demo 值班长's (8000, a supervisor) token: the manager's screen and its routes."""
+        with self.client() as c:
+            return c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+
     def clerk_token(self, window: int) -> str:
         """A token of the window's clerk from the tests' own "device". A window has one holder
         at a time: if a console under test holds it, it is released first, as a supervisor would."""

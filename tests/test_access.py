@@ -95,14 +95,12 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
 @pytest.fixture
 def tokens(hall: Hall) -> dict[str, str]:
     with transaction(hall.platform.connection):
-        add_clerk(hall.platform.connection, "8000", "值班长", "demo8000", role="supervisor")
         backoffice = add_device(hall.platform.connection, "backoffice", "审批系统", hall.clock.now())
     with hall.client() as c:
-        supervisor = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
         admin = c.post("/auth/login", json={"clerk": "9000", "password": "demo9000"}).json()["token"]
     return {"anon": "", "garbage": "not-a-token", "display": "demo-display-token", "kiosk": "demo-kiosk-token",
             "rater5": "demo-rater-token", "clerk5": hall.clerk_token(5), "clerk6": hall.clerk_token(6),
-            "supervisor": supervisor, "admin": admin, "backoffice": backoffice}
+            "supervisor": hall.manager_token(), "admin": admin, "backoffice": backoffice}
 
 
 def test_every_route_answers_each_caller_as_its_role_allows(hall: Hall, tokens: dict[str, str]) -> None:

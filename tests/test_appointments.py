@@ -13,18 +13,13 @@ BOTH_DATABASES = True
 SLOT = {"service": "B", "slot_start": "2026-11-20T10:00:00+08:00", "slot_end": "2026-11-20T10:30:00+08:00"}  # (the demo seeds A's slots)
 
 
-def _manager(hall: Hall) -> str:
-    with hall.client() as c:
-        return c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
-
-
 def _booking(n: int) -> dict[str, Any]:
     return {**SLOT, "name": f"申请人{n}", "phone": f"1391234{n:04d}"}
 
 
 def test_a_slot_takes_its_capacity_and_the_kiosk_checks_in_by_code(make_hall: Any) -> None:
     hall: Hall = make_hall(windows=6, persons=300)
-    with hall.client(_manager(hall)) as manager, hall.kiosk() as kiosk:
+    with hall.client(hall.manager_token()) as manager, hall.kiosk() as kiosk:
         assert manager.put("/appointment-slots", json={**SLOT, "capacity": 2}).status_code == 200
         first = manager.post("/appointments", json=_booking(1))
         assert first.status_code == 201, first.text
@@ -58,7 +53,7 @@ def test_a_slot_takes_its_capacity_and_the_kiosk_checks_in_by_code(make_hall: An
 
 def test_the_last_seat_goes_to_one_of_two_at_once(make_hall: Any) -> None:
     hall: Hall = make_hall(windows=6, persons=300)
-    token = _manager(hall)
+    token = hall.manager_token()
     with hall.client(token) as manager:
         manager.put("/appointment-slots", json={**SLOT, "capacity": 1}).raise_for_status()
 

@@ -186,8 +186,7 @@ async def test_a_message_from_the_manager_reaches_its_window_and_no_screen(make_
 
     hall: Hall = make_hall(windows=6, persons=300)
     app, _session = make_app(hall.url, tmp_path, window=5)
-    with hall.client() as c:
-        manager = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    manager = hall.manager_token()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))

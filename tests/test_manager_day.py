@@ -88,9 +88,9 @@ async def test_a_day_of_3000_tickets_shows_in_the_manager_screen_and_the_export(
     waiting = hall.platform.connection.execute("SELECT COUNT(*) FROM tickets WHERE status = 'waiting'").fetchone()[0]
     assert waiting == 0 and sum(served.values()) <= TICKETS <= sum(served.values()) + sum(no_shows.values())
 
-    with hall.client() as c:
-        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
-        stats = c.get("/stats", params={"day": DAY}, headers={"Authorization": f"Bearer {token}"}).json()
+    token = hall.manager_token()
+    with hall.client(token) as c:
+        stats = c.get("/stats", params={"day": DAY}).json()
     assert {h["hour"]: h["issued"] for h in stats["by_hour"] if h["issued"]} == dict(issued)
 
     app = ManagerApp(PlatformClient(hall.url, token=token))

@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.cells import cell_len
 
@@ -155,6 +156,16 @@ async def test_terminal_display_uses_the_space_it_has(hall: Hall, size: tuple[in
         check_snapshot(f"display-{size[0]}x{size[1]}", screen_text(app), size[0])
 
 
+def _a_call_at_window_3(hall: Hall) -> httpx.Client:
+    """Tickets A001–A003 and B001; window 3's clerk has called A001 (the client is returned)."""
+    with hall.kiosk() as kiosk:
+        for service in "AAAB":
+            kiosk.post("/tickets", json={"service": service}).raise_for_status()
+    clerk = hall.client(hall.clerk_token(3))
+    clerk.post("/windows/3/call-next").raise_for_status()
+    return clerk
+
+
 @pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
 async def test_manager_screen_follows_the_hall(hall: Hall, size: tuple[int, int]) -> None:
     """The manager's screen: each queue with how long its first ticket has waited (past the
@@ -163,13 +174,8 @@ async def test_manager_screen_follows_the_hall(hall: Hall, size: tuple[int, int]
     from window_tui.client import PlatformClient
     from window_tui.ui.manager import ManagerApp
 
-    with hall.client() as c:
-        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
-    with hall.kiosk() as kiosk:
-        for service in "AAAB":
-            kiosk.post("/tickets", json={"service": service}).raise_for_status()
-    clerk = hall.client(hall.clerk_token(3))
-    clerk.post("/windows/3/call-next").raise_for_status()
+    token = hall.manager_token()
+    clerk = _a_call_at_window_3(hall)
     hall.clock.advance(minutes=25)
     app = ManagerApp(PlatformClient(hall.url, token=token), wait_alert_minutes=20, hall_name="市民之家")
     try:
@@ -201,8 +207,7 @@ async def test_manager_charts_show_the_day_the_test_made(hall: Hall, size: tuple
     rng = random.Random(7)
     issued: dict[int, int] = {}
     called: dict[int, int] = {}
-    with hall.client() as c:
-        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    token = hall.manager_token()
     clerks = {w: hall.client(hall.clerk_token(w)) for w in (1, 2, 3)}
     with hall.kiosk() as kiosk:
         for _hour in range(4):  # 09:00 … 12:59
@@ -245,13 +250,8 @@ async def test_the_manager_pauses_and_opens_a_window_and_moves_waiting_tickets(h
     from window_tui.client import PlatformClient
     from window_tui.ui.manager import ManagerApp
 
-    with hall.client() as c:
-        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
-    with hall.kiosk() as kiosk:
-        for service in "AAAB":
-            kiosk.post("/tickets", json={"service": service}).raise_for_status()
-    clerk = hall.client(hall.clerk_token(3))
-    clerk.post("/windows/3/call-next").raise_for_status()  # A001 at window 3
+    token = hall.manager_token()
+    clerk = _a_call_at_window_3(hall)
     app = ManagerApp(PlatformClient(hall.url, token=token))
     try:
         async with app.run_test(size=(100, 30)) as pilot:
@@ -294,8 +294,7 @@ async def test_the_manager_books_and_cancels_appointments(hall: Hall, size: tupl
     from window_tui.ui.manager import ManagerApp
     from window_tui.ui.manager_appointments import AppointmentsScreen
 
-    with hall.client() as c:
-        token = c.post("/auth/login", json={"clerk": "8000", "password": "demo8000"}).json()["token"]
+    token = hall.manager_token()
     app = ManagerApp(PlatformClient(hall.url, token=token))
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: bool(app.overview))
