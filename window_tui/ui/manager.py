@@ -66,6 +66,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
         self._asking = False
         self.notices: deque[str] = deque(maxlen=200)  # every toast shown, for the log and tests
         self.overviews_shown = 0  # for the bench: how often the hall was redrawn
+        self._cells: dict[str, dict[str, dict[str, Any]]] = {}  # table → row → column → what it shows
 
     def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
         self.notices.append(message)
@@ -273,11 +274,17 @@ class ManagerApp(WorkerSupervisor, App[None]):
                 "for": duration(w["ticket_seconds"]) if busy else "—",
                 "clerk": f"{w['clerk']} {w['clerk_name']}".strip() or "—", "services": "".join(w["services"])})
 
-    @staticmethod
-    def _put(table: DataTable, key: str, cells: dict[str, Any]) -> None:
-        """Update a row's cells in place (a new row only for a new service or window)."""
-        if key not in {str(k.value) for k in table.rows}:
+    def _put(self, table: DataTable, key: str, cells: dict[str, Any]) -> None:
+        """Update a row's changed cells in place (a new row only for a new service or window):
+        at full speed most cells stay the same between two looks, and each update costs a
+        repaint of its row."""
+        shown = self._cells.setdefault(table.id or "", {})
+        if key not in shown:
             table.add_row(*cells.values(), key=key)
+            shown[key] = dict(cells)
             return
+        before = shown[key]
         for column, value in cells.items():
-            table.update_cell(key, column, value)
+            if before.get(column) != value:
+                table.update_cell(key, column, value)
+                before[column] = value
