@@ -231,3 +231,35 @@ async def test_the_counter_lists_todays_appointments_for_its_services(make_hall:
         assert "09:30-10:00  A  YY112001  已取号" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+
+
+async def test_the_manager_sees_what_waits_beyond_the_queue(make_hall: Any) -> None:
+    """A 差评 past its call-back deadline, a certificate made and not collected, and a
+    办不成事 report past its deadline show on the manager's screen, overdue in red."""
+    from tests.test_reports import _report
+    from window_tui.client import PlatformClient
+    from window_tui.ui.manager import ManagerApp
+
+    hall: Hall = make_hall(windows=6, persons=300)
+    case = newborn_case(4)
+    with hall.kiosk() as kiosk:
+        kiosk.post("/tickets", json={"service": "A"}).raise_for_status()
+    with hall.client(hall.clerk_token(5)) as clerk:
+        assert clerk.put(f"/cases/{case['case_id']}", json=case).status_code == 201
+        clerk.post("/windows/5/call-next").raise_for_status()
+        clerk.post("/windows/5/finish", json={"case_numbers": [case["case_number"]]}).raise_for_status()
+        assert clerk.put("/records/report/report-0301", json=_report(1)).status_code == 201
+    with hall.client("demo-rater-token") as pad:
+        rated = pad.put("/records/rating/rating-0301", json={
+            "case_number": case["case_number"], "window": 5, "level": "不满意", "indicators": {"整体满意度": "不满意"},
+            "rated_at": hall.clock.now().isoformat()})
+        assert rated.status_code == 201, rated.text
+    with hall.client(_backoffice(hall)) as backoffice:
+        made = backoffice.put(f"/cases/{case['case_id']}/matters/{case['matters'][0]['code']}/result",
+                              json=_certificate("出生医学证明"))
+        assert made.status_code == 201
+    hall.clock.advance(days=10)  # past the follow-up's and the report's deadlines
+    app = ManagerApp(PlatformClient(hall.url, token=hall.manager_token()))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "待跟进：差评回访 1（逾期 1）  证照待领取 1  办不成事 1（逾期 1）"
+                       in screen_text(app))

@@ -53,4 +53,25 @@ def hall_overview(connection: Connection, queue: Queue, now: datetime) -> dict[s
     no_shows = connection.execute("SELECT COUNT(*) FROM events WHERE day = ? AND kind = 'no_show'",
                                   (day,)).fetchone()[0]
     return {"now": now.isoformat(timespec="seconds"), "services": services, "windows": windows,
-            "issued_today": issued, "served_today": served, "no_shows_today": no_shows}
+            "issued_today": issued, "served_today": served, "no_shows_today": no_shows,
+            "backlog": backlog(connection, now)}
+
+
+def backlog(connection: Connection, now: datetime) -> dict[str, int]:
+    """What the manager follows up beyond the queue: 差评 awaiting their call-back (and how
+    many are past their deadline), results made and not yet handed over (出件), and open
+    办不成事 reports (and how many are overdue)."""
+    today = now.date().isoformat()
+
+    def count(sql: str, *args: object) -> int:
+        return int(connection.execute(sql, args).fetchone()[0])
+
+    return {
+        "followups_open": count("SELECT COUNT(*) FROM followups WHERE status = 'open'"),
+        "followups_overdue": count("SELECT COUNT(*) FROM followups WHERE status = 'open' AND due_date < ?", today),
+        "to_hand_over": count("SELECT COUNT(DISTINCT case_id) FROM matter_results WHERE outcome = 'certificate_made'"
+                              " AND case_id NOT IN (SELECT case_id FROM handovers)"),
+        "reports_open": count("SELECT COUNT(*) FROM reports WHERE state IN ('accepted', 'transferred')"),
+        "reports_overdue": count("SELECT COUNT(*) FROM reports WHERE state IN ('accepted', 'transferred')"
+                                 " AND deadline < ?", today),
+    }

@@ -26,6 +26,10 @@ REFRESH_S = 0.3  # events coalesce into one overview request per this interval
 QUIET_REFRESH_S = 5.0  # without events the waits still grow: ask again this often
 
 
+def _overdue(count: int) -> Text:
+    return Text(f"（逾期 {count}）", style="bold red") if count else Text("")
+
+
 def duration(seconds: int) -> str:
     """12:05, or 1:02:03 past an hour."""
     hours, rest = divmod(max(0, seconds), 3600)
@@ -39,7 +43,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
     ENABLE_COMMAND_PALETTE = False  # nothing to command yet: F5 and Ctrl+Q are all there is
     CSS = """
     #manager-status { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
-    #manager-totals { height: 1; padding: 0 1; color: $text-muted; }
+    #manager-totals, #manager-backlog { height: 1; padding: 0 1; color: $text-muted; }
     .manager-title { height: 1; padding: 0 1; text-style: bold; margin-top: 1; }
     #services { height: auto; max-height: 40%; }
     #windows { height: 1fr; }
@@ -76,6 +80,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="manager-status")
         yield Static("", id="manager-totals")
+        yield Static("", id="manager-backlog")
         yield Static(f"排队（首位等候超过 {self.alert_seconds // 60} 分钟告警）", classes="manager-title")
         yield DataTable(id="services", cursor_type="row", zebra_stripes=True)
         yield Static("窗口", classes="manager-title")
@@ -251,6 +256,11 @@ class ManagerApp(WorkerSupervisor, App[None]):
         self.query_one("#manager-totals", Static).update(
             f"今日取号 {overview['issued_today']}  已办结 {overview['served_today']}  过号 {overview['no_shows_today']}"
             f"  等候中 {sum(s['waiting'] for s in overview['services'])}")
+        b = overview.get("backlog", {})
+        self.query_one("#manager-backlog", Static).update(Text.assemble(
+            "待跟进：差评回访 ", str(b.get("followups_open", 0)), _overdue(b.get("followups_overdue", 0)),
+            f"  证照待领取 {b.get('to_hand_over', 0)}  办不成事 {b.get('reports_open', 0)}",
+            _overdue(b.get("reports_overdue", 0))))
         services = self.query_one("#services", DataTable)
         for s in overview["services"]:
             over = s["waiting"] > 0 and s["longest_wait_seconds"] >= self.alert_seconds
