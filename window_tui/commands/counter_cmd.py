@@ -90,7 +90,8 @@ def run_demo(args: argparse.Namespace) -> int:
             f"开办餐饮店：统一社会信用代码 {samples['restaurant'][0]}\n"
             f"退休：{samples['retirement'][0] if samples['retirement'] else '（今日无符合条件者）'}  "
             f"身后：逝者/申请人 {samples['posthumous'][0].replace(':', ' / ')}\n"
-            f"平台 {server.url}（叫号屏：window-tui display --server {server.url} --token {DEMO_DISPLAY_TOKEN}）")
+            f"平台 {server.url}（叫号屏：window-tui display --server {server.url} --token {DEMO_DISPLAY_TOKEN}；"
+            f"大厅管理：window-tui manager --server {server.url} --clerk 8000，密码 demo8000）")
     session.demo_hint = hint
     try:
         CounterApp(session, login_hint=hint, clerk="1005", password="demo1005", keymap=config.keymap,
