@@ -238,6 +238,16 @@ async def test_manager_charts_show_the_day_the_test_made(hall: Hall, size: tuple
         check_snapshot(f"manager-charts-{size[0]}x{size[1]}", screen_text(app), size[0])
         await pilot.press("left")  # the day before: nothing
         await wait_for(pilot, lambda: "2026-11-19" in screen_text(app) and "取号 0" in screen_text(app))
+        hall.clock.advance(days=-1)  # two tickets of the day before, as if issued then
+        with hall.kiosk() as kiosk:
+            for _ in range(2):
+                kiosk.post("/tickets", json={"service": "A"}).raise_for_status()
+        hall.clock.advance(days=1)
+        await pilot.press("right", "left")
+        await wait_for(pilot, lambda: "2026-11-19  取号 2 " in screen_text(app))
+        await pilot.press("right", "w")  # the seven days up to the 20th, taken together
+        await wait_for(pilot, lambda: f"2026-11-14 至 2026-11-20  取号 {sum(issued.values()) + 2} "
+                       in screen_text(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ChartsScreen))
 

@@ -234,8 +234,9 @@ class PlatformClient:
     async def snapshot(self) -> dict[str, Any]:
         return (await self.request("GET", "/display/snapshot")).json()
 
-    async def stats(self, day: str | None = None) -> dict[str, Any]:
-        return (await self.request("GET", "/stats", params={"day": day} if day else None)).json()
+    async def stats(self, day: str | None = None, to: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("day", day), ("to", to)) if v}
+        return (await self.request("GET", "/stats", params=params or None)).json()
 
     # --- shared data --------------------------------------------------------------------
 

@@ -30,10 +30,13 @@ def _summary(waits: list[float], handles: list[float]) -> dict[str, float]:
     }
 
 
-def daily_stats(connection: Connection, day: str) -> dict[str, Any]:
-    tickets = connection.execute("SELECT * FROM tickets WHERE day = ?", (day,)).fetchall()
+def daily_stats(connection: Connection, day: str, last_day: str | None = None) -> dict[str, Any]:
+    """One day's figures, or days day..last_day taken together (percentiles over all their
+    tickets, not averages of daily percentiles)."""
+    last = last_day or day
+    tickets = connection.execute("SELECT * FROM tickets WHERE day >= ? AND day <= ?", (day, last)).fetchall()
     no_show_events = connection.execute(
-        "SELECT window, service FROM events WHERE day = ? AND kind = 'no_show'", (day,)
+        "SELECT window, service FROM events WHERE day >= ? AND day <= ? AND kind = 'no_show'", (day, last)
     ).fetchall()
     names = {r["code"]: r["name"] for r in connection.execute("SELECT code, name FROM services")}
 
@@ -76,13 +79,13 @@ def daily_stats(connection: Connection, day: str) -> dict[str, Any]:
         return rows
 
     total = render("total")
-    return {"day": day, "by_service": render("service"), "by_window": render("window"),
+    return {"day": day, "to": last, "by_service": render("service"), "by_window": render("window"),
             "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])},
-            "by_hour": _by_hour(connection, day, tickets), "ratings": _ratings(connection, day),
-            "reports": day_figures(connection, day)}  # 办不成事: raised that day, and open past their deadline
+            "by_hour": _by_hour(connection, day, last, tickets), "ratings": _ratings(connection, day, last),
+            "reports": day_figures(connection, last)}  # 办不成事: raised that day, and open past their deadline
 
 
-def _by_hour(connection: Connection, day: str, tickets: list[Any]) -> list[dict[str, int]]:
+def _by_hour(connection: Connection, day: str, last: str, tickets: list[Any]) -> list[dict[str, int]]:
     """Arrivals (tickets issued) and calls (first calls and recalls are not the same: only
     'called' events) per hour of the hall's day, from the first hour with either to the last."""
     issued: dict[int, int] = {}
@@ -90,7 +93,8 @@ def _by_hour(connection: Connection, day: str, tickets: list[Any]) -> list[dict[
         hour = int(t["issued_at"][11:13])
         issued[hour] = issued.get(hour, 0) + 1
     called: dict[int, int] = {}
-    for e in connection.execute("SELECT at FROM events WHERE day = ? AND kind = 'called'", (day,)):
+    for e in connection.execute("SELECT at FROM events WHERE day >= ? AND day <= ? AND kind = 'called'",
+                                (day, last)):
         hour = int(e["at"][11:13])
         called[hour] = called.get(hour, 0) + 1
     hours = sorted(set(issued) | set(called))
@@ -99,10 +103,11 @@ def _by_hour(connection: Connection, day: str, tickets: list[Any]) -> list[dict[
     return [{"hour": h, "issued": issued.get(h, 0), "called": called.get(h, 0)} for h in range(hours[0], hours[-1] + 1)]
 
 
-def _ratings(connection: Connection, day: str) -> dict[str, int]:
+def _ratings(connection: Connection, day: str, last: str) -> dict[str, int]:
     from window_tui.central.intake import RATING_LEVELS
 
     counts = dict.fromkeys(RATING_LEVELS, 0)
-    for r in connection.execute("SELECT level FROM ratings WHERE substr(rated_at, 1, 10) = ?", (day,)):
+    for r in connection.execute("SELECT level FROM ratings WHERE substr(rated_at, 1, 10) >= ?"
+                                " AND substr(rated_at, 1, 10) <= ?", (day, last)):
         counts[r["level"]] = counts.get(r["level"], 0) + 1
     return counts

@@ -1,5 +1,5 @@
 """The manager's day in charts (textual-plotext): arrivals and calls by hour, p50/p95
-wait by service, no-show rate by service, ratings by level — for any day (← →).
+wait by service, no-show rate by service, ratings by level — for any day (← →) or the seven days up to it (W).
 
 Plot labels are ASCII (hours, service codes, 1–5 for the rating levels): plotext counts a
 Chinese character as one cell, so the Chinese words sit in each chart's caption."""
@@ -35,12 +35,14 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
         Binding("escape", "close", "返回", id="charts.close"),
         Binding("left", "day(-1)", "前一天", id="charts.previous_day"),
         Binding("right", "day(1)", "后一天", id="charts.next_day"),
+        Binding("w", "span", "一天/七天", id="charts.span", tooltip="只看当天，或看截至当天的七天"),
     ]
 
     def __init__(self, client: PlatformClient, day: date) -> None:
         super().__init__()
         self.client = client
         self.day = day
+        self.span = 1  # days shown, ending with self.day
 
     def compose(self) -> ComposeResult:
         yield Static("", id="charts-title")
@@ -60,20 +62,26 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
         self.day += timedelta(days=step)
         self.load()
 
+    def action_span(self) -> None:
+        self.span = 7 if self.span == 1 else 1
+        self.load()
+
     def action_close(self) -> None:
         self.dismiss(None)
 
     @work(exclusive=True, group="charts", exit_on_error=False)
     async def load(self) -> None:
         title = self.query_one("#charts-title", Static)
-        title.update(f"大厅统计  {self.day.isoformat()}  正在查询……")
+        first = self.day - timedelta(days=self.span - 1)
+        period = self.day.isoformat() if self.span == 1 else f"{first.isoformat()} 至 {self.day.isoformat()}"
+        title.update(f"大厅统计  {period}  正在查询……")
         try:
-            stats = await self.client.stats(self.day.isoformat())
+            stats = await self.client.stats(first.isoformat(), self.day.isoformat())
         except (PlatformUnavailable, PlatformRejected) as exc:
-            title.update(f"大厅统计  {self.day.isoformat()}  无法查询：{exc.message}")
+            title.update(f"大厅统计  {period}  无法查询：{exc.message}")
             return
         total = stats["total"]
-        title.update(f"大厅统计  {self.day.isoformat()}  取号 {total['issued']}  办结 {total['served']}  "
+        title.update(f"大厅统计  {period}  取号 {total['issued']}  办结 {total['served']}  "
                      f"过号 {total['no_shows']}  等候 P50 {total.get('wait_p50_min', 0)} / P95 "
                      f"{total['wait_p95_min']} 分钟    ← → 换日期")
         self.draw(stats)
