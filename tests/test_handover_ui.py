@@ -263,3 +263,23 @@ async def test_the_manager_sees_what_waits_beyond_the_queue(make_hall: Any) -> N
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: "待跟进：差评回访 1（逾期 1）  证照待领取 1  办不成事 1（逾期 1）"
                        in screen_text(app))
+
+
+async def test_the_managers_screen_outlives_its_session(make_hall: Any) -> None:
+    """Left open past the platform's 12-hour session, the manager's screen logs in again by
+    itself (as `window-tui manager` builds it) and goes on showing the hall."""
+    from window_tui.client import PlatformClient
+    from window_tui.shift_login import ShiftLogin
+    from window_tui.ui.manager import ManagerApp
+
+    hall: Hall = make_hall(windows=6, persons=300)
+    login = ShiftLogin("8000", "demo8000", None, device="manager", token=hall.manager_token())
+    app = ManagerApp(PlatformClient(hall.url, auth=login))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "今日取号 0" in screen_text(app))
+        hall.clock.advance(hours=13)
+        with hall.kiosk() as kiosk:
+            kiosk.post("/tickets", json={"service": "A"}).raise_for_status()
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "今日取号 1" in screen_text(app))
+        assert login.logins == 1 and "过期" not in screen_text(app)

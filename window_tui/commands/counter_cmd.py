@@ -257,6 +257,10 @@ def run_manager(args: argparse.Namespace) -> int:
     if answer["clerk"]["role"] not in ("supervisor", "admin"):
         print(f"工号 {args.clerk} 不是值班长或管理员，不能打开大厅管理", file=sys.stderr)
         return 2
-    ManagerApp(PlatformClient(args.server, token=client.token),
+    from window_tui.shift_login import ShiftLogin
+
+    # The screen may stay open past the platform's 12-hour session: it logs in again by itself.
+    login = ShiftLogin(args.clerk, password, None, device="manager", token=client.token)
+    ManagerApp(PlatformClient(args.server, auth=login),
                wait_alert_minutes=config.manager.wait_alert_minutes, hall_name=config.hall.name).run()
     return 0
