@@ -33,6 +33,7 @@ BAD = [
     ("kiosk --server http://127.0.0.1:9 --token-file /missing/token", "令牌文件"),
     ("rate --server http://127.0.0.1:9 --window x", "无效"),
     ("display-web --server http://127.0.0.1:9 --token-file /missing/token", "令牌文件"),
+    ("message-sink --port 0 --out /missing/dir/x.jsonl", "不存在"),
     ("no-such-command", "无效"),
 ]
 

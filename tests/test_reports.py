@@ -119,3 +119,53 @@ def test_the_contact_is_sealed_at_rest_and_opened_only_to_send_it(make_hall: Any
         errors = {r[0] for r in source.execute("SELECT last_error FROM notifications").fetchall()}
         assert len(errors) == 1 and "另一密钥" in errors.pop()
         assert len(hotline.requests) == 1 and len(sms.requests) == 1  # nothing more was sent
+
+
+def test_the_platforms_own_message_sink_takes_each_message_once(make_hall: Any, tmp_path: Any) -> None:
+    """`window-tui message-sink` (a real process) stands in for the SMS gateway and the
+    12345 intake: a report's work order and SMS arrive once each, a repeat of a key is
+    answered and not kept again, the terminal shows the phone masked, Ctrl+C ends it."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "messages.jsonl"
+    sink = subprocess.Popen([sys.executable, "-m", "window_tui.cli", "message-sink", "--port", str(port),
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "WINDOW_TUI_CONFIG": str(tmp_path / "config.toml")})
+    try:
+        url = f"http://127.0.0.1:{port}/send"
+        assert _wait(lambda: _answers(url), 15)
+        hall: Hall = make_hall(windows=6, persons=300, sms_url=url, hotline_url=url, **FAST)
+        with hall.client(hall.clerk_token(5)) as clerk:
+            assert clerk.put("/records/report/report-0401", json=_report(1)).status_code == 201
+        assert _wait(lambda: out.exists() and len(out.read_text(encoding="utf-8").splitlines()) == 2, 10)
+        kept = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert {r["body"].get("order_id") for r in kept} == {"BB202611200001", None}
+        assert next(r for r in kept if "to" in r["body"])["body"]["to"] == "13912345678"
+        assert os.stat(out).st_mode & 0o077 == 0
+        repeat = httpx.post(url, json=kept[0]["body"], headers={"Idempotency-Key": kept[0]["key"]})
+        assert repeat.json() == {"ok": True, "repeated": True}
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 2
+    finally:
+        sink.send_signal(signal.SIGINT)
+        stdout, stderr = sink.communicate(timeout=10)
+    assert sink.returncode == 0 and stderr == ""
+    assert "139****5678" in stdout and "13912345678" not in stdout and "共收到 3 次，记录 2 条" in stdout
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url.rsplit("/", 1)[0], timeout=1).status_code > 0
+    except httpx.HTTPError:
+        return False

@@ -144,6 +144,12 @@ def _register_platform(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--workers", type=int, default=1, help="进程数（共享同一数据库；默认 1）")
     serve.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_serve"))
 
+    sink = sub.add_parser("message-sink", help="测试用消息端点：代替短信网关或 12345 工单接口，记录平台发出的消息")
+    sink.add_argument("--host", default="127.0.0.1")
+    sink.add_argument("--port", type=port_number, default=8790)
+    sink.add_argument("--out", type=Path, required=True, help="记录文件（JSON Lines，仅本人可读：含电话号码）")
+    sink.set_defaults(handler=_lazy("window_tui.commands.platform_cmd", "run_message_sink"))
+
     stats = sub.add_parser("stats", help="统计报表")
     stats_sub = stats.add_subparsers(dest="stats_command", required=True, metavar="操作",
                                      parser_class=ChineseArgumentParser)

@@ -274,3 +274,24 @@ def run_migrate(args: argparse.Namespace) -> int:
     print(f"已迁移 {args.source} → {where}：{len(checks)} 张表，"
           f"共 {sum(c.source_rows for c in checks)} 行，逐表核对一致")
     return 0
+
+
+def run_message_sink(args: argparse.Namespace) -> int:
+    """`window-tui message-sink`: a stand-in SMS gateway / 12345 intake for trying the outbox."""
+    from window_tui.central.sink import MessageSink
+    from window_tui.commands.ports import ensure_port_free
+
+    ensure_port_free(args.host, args.port)
+    if not args.out.parent.is_dir():
+        print(f"记录文件所在目录不存在：{args.out.parent}", file=sys.stderr)
+        return 2
+    sink = MessageSink(args.out, args.host, args.port)
+    print(f"测试消息端点：{sink.url}（把 [platform] sms_url 或 hotline_url 设为此地址）；记录写入 {args.out}；"
+          "Ctrl+C 结束", flush=True)
+    try:
+        sink.serve_forever()
+    except KeyboardInterrupt:  # Ctrl+C is how the person at the terminal ends it
+        print(f"测试消息端点已结束：共收到 {sink.received} 次，记录 {len(sink.keys)} 条", flush=True)
+    finally:
+        sink.server.server_close()
+    return 0
