@@ -617,16 +617,15 @@ def create_app(platform: Platform) -> FastAPI:
                             status_code=200 if found else 404)
 
     @app.get(f"{API}/stats", responses=ERRORS)
-    async def day_stats(_: Clerk, day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-                        to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
-                        ) -> dict[str, Any]:
+    async def day_stats(_: Clerk, day: Annotated[date | None, Query()] = None,
+                        to: Annotated[date | None, Query()] = None) -> dict[str, Any]:
         """One day's figures, or day..to taken together."""
-        first = day or platform.clock.now().date().isoformat()
+        first = day or platform.clock.now().date()
         if to is not None and to < first:
             raise QueueError(422, "结束日期不能早于开始日期")
-        if to is not None and (date.fromisoformat(to) - date.fromisoformat(first)).days > 366:
+        if to is not None and (to - first).days > 366:
             raise QueueError(422, "一次最多统计 367 天；更长的期间请用 stats export")
-        return stats.daily_stats(platform.connection, first, to)
+        return stats.daily_stats(platform.connection, first.isoformat(), to.isoformat() if to else None)
 
     @app.get(f"{API}/followups", responses=ERRORS)
     async def list_followups(_: Clerk) -> list[dict[str, Any]]:

@@ -111,14 +111,13 @@ class ManagerApp(WorkerSupervisor, App[None]):
         return not (action in overview_keys and len(self.screen_stack) > 1)
 
     def action_appointments(self) -> None:
-        from datetime import date, datetime
+        from datetime import datetime
 
         from window_tui.ui.manager_appointments import AppointmentsScreen
 
-        now = self.overview.get("now", "")
+        now = self.overview.get("now", "")  # the hall's clock and zone, from the platform
         moment = datetime.fromisoformat(now) if now else datetime.now().astimezone()
-        self.push_screen(AppointmentsScreen(self.client, date.fromisoformat(moment.date().isoformat()),
-                                            moment.tzinfo))
+        self.push_screen(AppointmentsScreen(self.client, moment.date(), moment.tzinfo))
 
     def action_charts(self) -> None:
         from datetime import date
