@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Hall
 from tests.ui_helpers import log_in_and_pick, make_app, noticed, screen_text, wait_for
 from window_tui.ui.console import ConsoleScreen
@@ -172,8 +174,12 @@ async def log_in_and_pick_kbcyd(pilot, app) -> None:  # noqa: ANN001
     assert "Dismiss" not in text and "关闭列表" in text
 
 
+@pytest.mark.parametrize("successor_first", [False, True], ids=["in-order", "completion-arrives-first"])
 async def test_a_notice_case_completed_later_becomes_an_accepted_case_with_its_history(
-        make_hall, tmp_path: Path) -> None:
+        make_hall, tmp_path: Path, successor_first: bool) -> None:
+    """The notice and the case that completes it reach the platform in either order (the
+    counter's outbox retries a failed delivery later): the notice ends 已补齐材料并受理."""
+    from window_tui.central.intake import put_case
     from window_tui.ui.receipt import ReceiptScreen
 
     hall: Hall = make_hall(persons=1500)
@@ -185,6 +191,8 @@ async def test_a_notice_case_completed_later_becomes_an_accepted_case_with_its_h
             if not screen.data.value(field_id).value:
                 screen.data.enter(field_id, value)
         screen.refresh_form()
+        if successor_first:
+            hall.server.stop()  # both stay at the counter until the test lets them go
         await pilot.press("ctrl+s")  # no materials ticked: a one-time notice
         await wait_for(pilot, lambda: isinstance(app.screen, ReceiptScreen))
         notice = app.screen.case  # type: ignore[attr-defined]
@@ -199,6 +207,12 @@ async def test_a_notice_case_completed_later_becomes_an_accepted_case_with_its_h
         accepted = app.screen.case  # type: ignore[attr-defined]
         assert accepted["status"] == "accepted" and accepted["supersedes"]["case_number"] == notice["case_number"]
         assert accepted["form"] == notice["form"]  # nothing typed again
+        if successor_first:  # the completing case is taken by the platform before its notice
+            item = next(i for i in session.store.items() if i.id == accepted["case_id"])
+            status, _ = put_case(hall.platform.connection, hall.platform.catalog, item.id, session.store.body(item),
+                                 hall.clock.now())
+            assert status == 201
+            hall.server.start()
         session.wake_sync()
         await wait_for(pilot, lambda: not session.store.items(), timeout=20)
     with hall.client(hall.clerk_token(5)) as c:

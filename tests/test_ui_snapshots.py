@@ -180,7 +180,8 @@ async def test_manager_screen_follows_the_hall(hall: Hall, size: tuple[int, int]
     app = ManagerApp(PlatformClient(hall.url, token=token), wait_alert_minutes=20, hall_name="市民之家")
     try:
         async with app.run_test(size=size) as pilot:
-            await wait_for(pilot, lambda: "A001" in screen_text(app) and "⚠" in screen_text(app))
+            await wait_for(pilot, lambda: "A001" in screen_text(app) and "⚠" in screen_text(app)
+                           and "1号窗口  未登录" in screen_text(app))  # every row drawn at its column widths
             assert [n for n in app.notices if "首位已等" in n] == [
                 "一件事综合受理：首位已等 25:00，超过 20 分钟，请考虑增开窗口",
                 "企业开办与注销：首位已等 25:00，超过 20 分钟，请考虑增开窗口"]

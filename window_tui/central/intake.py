@@ -41,11 +41,18 @@ def put_case(connection: Connection, catalog: Catalog, case_id: str, body: Any,
     try:
         with transaction(connection):
             receipt = _receipt_id(now)
+            status = body["status"]
+            if status == "notice" and connection.execute(
+                    "SELECT 1 FROM cases WHERE " + json_text(connection, "body", "supersedes", "case_id") + " = ?",
+                    (case_id,)).fetchone():
+                # The case that completes this notice arrived first (the counter's outbox
+                # retries a failed delivery later): the notice is already answered.
+                status = "superseded"
             connection.execute(
                 "INSERT INTO cases (case_id, case_number, content_hash, receipt_id, received_at, status, bundle,"
                 " bundle_name, promised_date, accepted_at, window, clerk, body, check_code)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (case_id, body["case_number"], digest, receipt, now.isoformat(timespec="seconds"), body["status"],
+                (case_id, body["case_number"], digest, receipt, now.isoformat(timespec="seconds"), status,
                  body["bundle"], body["bundle_name"], body["promised_date"], body["accepted_at"], body["window"],
                  body["clerk"], canonical, str(body.get("check_code", ""))),
             )

@@ -71,6 +71,8 @@ class ManagerApp(WorkerSupervisor, App[None]):
         self.notices: deque[str] = deque(maxlen=200)  # every toast shown, for the log and tests
         self.overviews_shown = 0  # for the bench: how often the hall was redrawn
         self._cells: dict[str, dict[str, dict[str, Any]]] = {}  # table → row → column → what it shows
+        self._rewrite: set[str] = set()  # tables whose every cell the next look writes again
+        self._rewriting: set[str] = set()
 
     def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
         self.notices.append(message)
@@ -251,6 +253,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
     def show(self, overview: dict[str, Any]) -> None:
         self.overview = overview
         self.overviews_shown += 1
+        self._rewriting, self._rewrite = self._rewrite, set()
         self._show_status()
         self.query_one("#manager-totals", Static).update(
             f"今日取号 {overview['issued_today']}  已办结 {overview['served_today']}  过号 {overview['no_shows_today']}"
@@ -291,9 +294,15 @@ class ManagerApp(WorkerSupervisor, App[None]):
         if key not in shown:
             table.add_row(*cells.values(), key=key)
             shown[key] = dict(cells)
+            # A row drawn before the table re-measures its columns (on its idle) keeps that
+            # narrow drawing until a cell of the table changes: rewrite every cell at the next
+            # look, which comes at once.
+            self._rewrite.add(table.id or "")
+            self._dirty = True
             return
         before = shown[key]
+        rewrite = (table.id or "") in self._rewriting
         for column, value in cells.items():
-            if before.get(column) != value:
+            if rewrite or before.get(column) != value:
                 table.update_cell(key, column, value)
                 before[column] = value
