@@ -168,6 +168,16 @@ def live_holder(connection: Connection, window: int, now: datetime) -> AnyRow | 
         (window, now.isoformat())).fetchone()
 
 
+def live_holders(connection: Connection, now: datetime) -> dict[int, AnyRow]:
+    """Every window's live clerk session (as live_holder, for all windows in one read)."""
+    holders: dict[int, AnyRow] = {}
+    for row in connection.execute(
+            "SELECT s.window, s.clerk, s.device, c.name FROM sessions s JOIN clerks c ON c.number = s.clerk"
+            " WHERE s.window IS NOT NULL AND s.expires_at > ? ORDER BY s.expires_at", (now.isoformat(),)):
+        holders[row["window"]] = row  # the latest-expiring one wins, as in live_holder
+    return holders
+
+
 def open_session(connection: Connection, row: AnyRow, window: int | None, device: str,
                  now: datetime, ttl: timedelta = timedelta(hours=12)) -> tuple[str, datetime]:
     """A session for a clerk whose password was verified. A window has one holder at a time:

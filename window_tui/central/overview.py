@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from window_tui.central.auth import live_holder
+from window_tui.central.auth import live_holders
 from window_tui.central.dialect import Connection
 from window_tui.central.queue import Queue
 
@@ -23,18 +23,20 @@ def _seconds_since(moment: str | None, now: datetime) -> int:
 def hall_overview(connection: Connection, queue: Queue, now: datetime) -> dict[str, Any]:
     day = now.date().isoformat()
     waiting = queue.waiting_counts(day)
-    services = []
-    for code, name in queue.service_names().items():
-        first = connection.execute(
-            "SELECT MIN(issued_at) FROM tickets WHERE day = ? AND service = ? AND status = 'waiting'",
-            (day, code)).fetchone()[0]
-        services.append({"code": code, "name": name, "waiting": waiting.get(code, 0),
-                         "longest_wait_seconds": _seconds_since(first, now)})
+    # One read per table, not one per service or window: the screen asks several times a second.
+    first_waiting = {r[0]: r[1] for r in connection.execute(
+        "SELECT service, MIN(issued_at) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY service", (day,))}
+    services = [{"code": code, "name": name, "waiting": waiting.get(code, 0),
+                 "longest_wait_seconds": _seconds_since(first_waiting.get(code), now)}
+                for code, name in queue.service_names().items()]
+    holders = live_holders(connection, now)
+    current = {r["id"]: r for r in connection.execute(
+        "SELECT t.id, t.label, t.status, t.called_at, t.started_at FROM tickets t"
+        " JOIN windows w ON w.current_ticket = t.id")}
     windows = []
     for w in queue.windows():
-        holder = live_holder(connection, w["number"], now)
-        ticket = (connection.execute("SELECT label, status, called_at, started_at FROM tickets WHERE id = ?",
-                                     (w["current_ticket"],)).fetchone() if w["current_ticket"] else None)
+        holder = holders.get(w["number"])
+        ticket = current.get(w["current_ticket"])
         if holder is None:
             state = "closed"
         elif w["paused"]:

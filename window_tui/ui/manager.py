@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Awaitable
 from typing import Any
 
 from rich.text import Text
@@ -178,15 +179,20 @@ class ManagerApp(WorkerSupervisor, App[None]):
         self.run_worker(self._window_action(window["number"], action), group="manage", name="窗口操作",
                         exit_on_error=False)
 
+    async def _act(self, call: Awaitable[dict[str, Any]], failed: str) -> dict[str, Any] | None:
+        """One manager action on the platform: its answer, or None after a one-line toast
+        (`failed`: what did not happen). The hall is looked at again either way."""
+        self._dirty = True
+        try:
+            return await call
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"{failed}：{exc.message}", severity="error")
+            return None
+
     async def _window_action(self, window: int, action: str) -> None:
         words = {"pause": "暂停", "resume": "开放"}[action]
-        try:
-            await self.client.window_action(window, action)
-        except (PlatformUnavailable, PlatformRejected) as exc:
-            self.notify(f"{window} 号窗口{words}失败：{exc.message}", severity="error")
-            return
-        self.notify(f"{window} 号窗口已{words}叫号")
-        self._dirty = True
+        if await self._act(self.client.window_action(window, action), f"{window} 号窗口{words}失败") is not None:
+            self.notify(f"{window} 号窗口已{words}叫号")
 
     def action_message(self) -> None:
         key = self._selected("#windows")
@@ -203,12 +209,8 @@ class ManagerApp(WorkerSupervisor, App[None]):
             self.run_worker(self._send(window, text.strip()), group="manage", name="发消息", exit_on_error=False)
 
     async def _send(self, window: int, text: str) -> None:
-        try:
-            await self.client.message_window(window, text)
-        except (PlatformUnavailable, PlatformRejected) as exc:
-            self.notify(f"消息未发出：{exc.message}", severity="error")
-            return
-        self.notify(f"已发给 {window} 号窗口：{text}")
+        if await self._act(self.client.message_window(window, text), "消息未发出") is not None:
+            self.notify(f"已发给 {window} 号窗口：{text}")
 
     def action_move(self) -> None:
         key = self._selected("#services")
@@ -232,15 +234,12 @@ class ManagerApp(WorkerSupervisor, App[None]):
         self.run_worker(self._move(service, to_service, count), group="manage", name="移号", exit_on_error=False)
 
     async def _move(self, service: str, to_service: str, count: int) -> None:
-        try:
-            moved = await self.client.move_waiting(service, to_service, count)
-        except (PlatformUnavailable, PlatformRejected) as exc:
-            self.notify(f"移号失败：{exc.message}", severity="error")
+        moved = await self._act(self.client.move_waiting(service, to_service, count), "移号失败")
+        if moved is None:
             return
         labels = moved["moved"]
         self.notify(f"已把 {len(labels)} 个号从 {service} 移到 {to_service}"
                     + (f"：{'、'.join(labels[:5])}{'…' if len(labels) > 5 else ''}" if labels else "（没有可移的号）"))
-        self._dirty = True
 
     # --- what the screen shows ----------------------------------------------------------
 

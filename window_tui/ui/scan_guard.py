@@ -23,7 +23,7 @@ SCAN_WAIT_S = 0.6  # how long keys at a scanner's pace wait for their Enter
 
 
 class ScanGuardedScreen:
-    """Mixin for a Screen: implement `scanned(text)`."""
+    """Mixin for a Screen; it overrides `scanned(text)` to use the scans it gets."""
 
     _held: list[tuple[str, str | None]]
     _burst: BurstWatch
@@ -96,4 +96,7 @@ class ScanGuardedScreen:
         event.prevent_default()
 
     def scanned(self, text: str) -> None:
-        raise NotImplementedError
+        """What a screen does with a whole scan; a screen that takes none says so (the
+        console opens 出件 for a receipt)."""
+        del text  # never shown: it may be an ID number
+        self.notify("本界面不接收扫描", severity="warning")  # type: ignore[attr-defined]
