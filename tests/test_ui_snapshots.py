@@ -247,9 +247,69 @@ async def test_manager_charts_show_the_day_the_test_made(hall: Hall, size: tuple
         await pilot.press("right", "left")
         await wait_for(pilot, lambda: "2026-11-19  取号 2 " in screen_text(app))
         await pilot.press("right", "w")  # the seven days up to the 20th, taken together
-        await wait_for(pilot, lambda: f"2026-11-14 至 2026-11-20  取号 {sum(issued.values()) + 2} "
+        await wait_for(pilot, lambda: f"2026-11-14 至 2026-11-20（7 天）  取号 {sum(issued.values()) + 2} "
                        in screen_text(app))
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChartsScreen))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
+async def test_manager_charts_show_cases_and_ratings(hall: Hall, size: tuple[int, int]) -> None:
+    """The second page: time at the counter by bundle (three newborn cases handled in 6, 10
+    and 14 minutes: P50 10, P95 14), each indicator's mean score and 差评 (two ratings the
+    test gives), and the open 差评 follow-up with its deadline; R takes any period."""
+    from tests.casefactory import newborn_case
+    from window_tui.client import PlatformClient
+    from window_tui.ui.manager import ManagerApp
+    from window_tui.ui.manager_charts import ChartsScreen
+
+    clerk, pad = hall.client(hall.clerk_token(5)), hall.client("demo-rater-token")
+    with hall.kiosk() as kiosk:
+        for _ in range(3):
+            kiosk.post("/tickets", json={"service": "A"}).raise_for_status()
+    ratings = [{"整体满意度": "不满意", "服务效率": "非常不满意", "服务水平": "满意", "服务态度": "基本满意"},
+               {"整体满意度": "非常满意", "服务效率": "非常满意", "服务水平": "非常满意", "服务态度": "非常满意"}]
+    for seq, minutes in enumerate((6, 10, 14), start=1):
+        assert clerk.post("/windows/5/call-next").json()["ticket"]
+        case = newborn_case(seq)
+        assert clerk.post("/sync/batch", json={"items": [{"kind": "case", "id": case["case_id"], "body": case}]}
+                          ).json()["results"][0]["status"] == 201
+        hall.clock.advance(minutes=minutes)
+        clerk.post("/windows/5/finish", json={"case_numbers": [case["case_number"]]}).raise_for_status()
+        if seq <= len(ratings):
+            given = ratings[seq - 1]
+            pad.put(f"/records/rating/rating-{seq:04d}", json={
+                "case_number": case["case_number"], "window": 5, "level": given["整体满意度"], "indicators": given,
+                "rated_at": hall.clock.now().isoformat()}).raise_for_status()
+    clerk.close()
+    pad.close()
+    token = hall.manager_token()
+    with hall.client(token) as manager:
+        stats = manager.get("/stats").json()
+        due = [f["due_date"] for f in manager.get("/followups").json() if f["status"] == "open"]
+    assert [(b["key"], b["tickets"], b["handle_p50_min"], b["handle_p95_min"]) for b in stats["by_bundle"]] == [
+        ("newborn", 3, 10.0, 14.0)]
+    assert [(i["indicator"], i["rated"], i["mean_score"], i["bad"]) for i in stats["by_indicator"]] == [
+        ("整体满意度", 2, 3.5, 1), ("服务效率", 2, 3.0, 1), ("服务水平", 2, 4.5, 0), ("服务态度", 2, 4.0, 0)]
+    assert len(due) == 1  # the one 差评
+
+    app = ManagerApp(PlatformClient(hall.url, token=token), wait_alert_minutes=200)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: "今日取号" in screen_text(app) and app.overview)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChartsScreen) and "取号 3" in screen_text(app))
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "newborn" in screen_text(app) and due[0] in screen_text(app)
+                       and "整体满意度 差评 1/2" in screen_text(app))
+        await pilot.pause(0.5)
+        check_snapshot(f"manager-charts-cases-{size[0]}x{size[1]}", screen_text(app), size[0])
+        await pilot.press("r")
+        await pilot.press(*"2026-11-01 2026-11-19", "enter")
+        await wait_for(pilot, lambda: "2026-11-01 至 2026-11-19（19 天）  取号 0 " in screen_text(app))
+        await pilot.press("r")
+        await pilot.press(*"2026-11-19 2026-11-01", "enter")
+        await wait_for(pilot, lambda: "结束日期不能早于开始日期" in app.notices)
+        await pilot.press("1", "escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ChartsScreen))
 
 

@@ -198,6 +198,10 @@ class PlatformClient:
         """The hall at this moment, for its manager (supervisor or admin)."""
         return (await self.request("GET", "/overview")).json()
 
+    async def followups(self) -> list[dict[str, Any]]:
+        """差评 follow-ups (return visits), by deadline, open and closed."""
+        return (await self.request("GET", "/followups")).json()
+
     async def open_reports(self) -> list[dict[str, Any]]:
         """办不成事 reports not yet closed, by deadline (contacts masked)."""
         return (await self.request("GET", "/reports", params={"open": "true"})).json()

@@ -3,6 +3,7 @@ no-shows, waiting time and handling time (mean and 95th percentile)."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,7 @@ def daily_stats(connection: Connection, day: str, last_day: str | None = None) -
     return {"day": day, "to": last, "by_service": render("service"), "by_window": render("window"),
             "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])},
             "by_hour": _by_hour(connection, day, last, tickets), "ratings": _ratings(connection, day, last),
+            "by_bundle": _by_bundle(connection, day, last, tickets), "by_indicator": _by_indicator(connection, day, last),
             "reports": day_figures(connection, last)}  # 办不成事: raised that day, and open past their deadline
 
 
@@ -101,6 +103,53 @@ def _by_hour(connection: Connection, day: str, last: str, tickets: list[Any]) ->
     if not hours:
         return []
     return [{"hour": h, "issued": issued.get(h, 0), "called": called.get(h, 0)} for h in range(hours[0], hours[-1] + 1)]
+
+
+def _by_bundle(connection: Connection, day: str, last: str, tickets: list[Any]) -> list[dict[str, Any]]:
+    """Time at the counter per bundle: each finished ticket's handling time (call or start
+    to finish) counts for the bundle of every case it was finished with; a ticket that
+    took no case (an enquiry, a hand-over) counts for none."""
+    bundle_of = {r["case_number"]: (r["bundle"], r["bundle_name"]) for r in connection.execute(
+        "SELECT case_number, bundle, bundle_name FROM cases WHERE substr(COALESCE(NULLIF(accepted_at, ''),"
+        " received_at), 1, 10) >= ? AND substr(COALESCE(NULLIF(accepted_at, ''), received_at), 1, 10) <= ?",
+        (day, last))}
+    handles: dict[str, list[float]] = {}
+    names: dict[str, str] = {}
+    for t in tickets:
+        if t["status"] != "done" or not t["finished_at"]:
+            continue
+        start = t["started_at"] or t["called_at"]
+        if not start:
+            continue
+        seconds = (datetime.fromisoformat(t["finished_at"]) - datetime.fromisoformat(start)).total_seconds()
+        for code, name in {bundle_of[n] for n in json.loads(t["case_numbers"]) if n in bundle_of}:
+            handles.setdefault(code, []).append(seconds)
+            names[code] = name
+    return [{"key": code, "name": names[code], "tickets": len(values),
+             "handle_mean_min": round(sum(values) / len(values) / 60, 1),
+             "handle_p50_min": round(percentile(values, 0.5) / 60, 1),
+             "handle_p95_min": round(percentile(values, 0.95) / 60, 1)} for code, values in sorted(handles.items())]
+
+
+def _by_indicator(connection: Connection, day: str, last: str) -> list[dict[str, Any]]:
+    """Each evaluation indicator (国办发〔2019〕51号: 整体满意度, 服务效率, 服务水平, 服务态度):
+    how many rated it, its mean on the 5 (非常满意) … 1 (非常不满意) scale, and its 差评
+    (不满意 and 非常不满意). A rating without an indicator's own level counts its overall level
+    for 整体满意度 only."""
+    from window_tui.central.intake import INDICATORS, RATING_LEVELS
+
+    score = {level: 5 - index for index, level in enumerate(RATING_LEVELS)}
+    levels: dict[str, list[str]] = {indicator: [] for indicator in INDICATORS}
+    for r in connection.execute("SELECT level, indicators FROM ratings WHERE substr(rated_at, 1, 10) >= ?"
+                                " AND substr(rated_at, 1, 10) <= ?", (day, last)):
+        given = json.loads(r["indicators"] or "{}")
+        given.setdefault(INDICATORS[0], r["level"])
+        for indicator in INDICATORS:
+            if given.get(indicator) in score:
+                levels[indicator].append(given[indicator])
+    return [{"indicator": indicator, "rated": len(given), "bad": sum(score[level] <= 2 for level in given),
+             "mean_score": round(sum(score[level] for level in given) / len(given), 2) if given else 0.0}
+            for indicator, given in levels.items()]
 
 
 def _ratings(connection: Connection, day: str, last: str) -> dict[str, int]:
