@@ -196,6 +196,37 @@ async def test_manager_screen_follows_the_hall(hall: Hall, size: tuple[int, int]
 
 
 @pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
+async def test_the_manager_logs_in_on_the_screen(hall: Hall, size: tuple[int, int]) -> None:
+    """Without a password from the command (a browser tab, a terminal without
+    WINDOW_TUI_PASSWORD) the screen opens on its login form: a wrong password and a window
+    clerk are refused in one line each, and nothing of the hall is asked before the login;
+    a 值班长 gets the hall."""
+    from textual.widgets import Input
+
+    from window_tui.ui.manager import ManagerApp
+    from window_tui.ui.manager_login import ManagerLoginScreen
+
+    app = ManagerApp(None, server=hall.url, clerk="8000", hall_name="市民之家")
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ManagerLoginScreen))
+        port = hall.url.rsplit(":", 1)[1]  # the test platform's port changes from run to run
+        check_snapshot(f"manager-login-{size[0]}x{size[1]}", screen_text(app).replace(f":{port}", ":" + "#" * len(port)),
+                       size[0])
+        await pilot.press("g", "a")  # the overview's keys do nothing under the form (they type)
+        assert app.overviews_shown == 0 and isinstance(app.screen, ManagerLoginScreen)
+        app.screen.query_one("#login-password", Input).value = ""
+        await pilot.press(*"wrong", "enter")
+        await wait_for(pilot, lambda: "登录失败" in screen_text(app))
+        app.screen.query_one("#login-clerk", Input).value = "1006"
+        await pilot.press(*"demo1006", "enter")
+        await wait_for(pilot, lambda: "工号 1006 不是值班长或管理员，不能打开大厅管理" in screen_text(app))
+        app.screen.query_one("#login-clerk", Input).value = "8000"
+        await pilot.press(*"demo8000", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ManagerLoginScreen) and "今日取号" in screen_text(app))
+        assert "已登录：8000 值班长" in app.notices
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
 async def test_manager_charts_show_the_day_the_test_made(hall: Hall, size: tuple[int, int]) -> None:
     """A short simulated morning (arrivals each hour, calls by three windows);
     G opens the charts; the platform's hourly figures equal the test's own count."""

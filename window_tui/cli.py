@@ -233,8 +233,16 @@ def _register_counter(sub: argparse._SubParsersAction) -> None:
 
     manager = sub.add_parser("manager", help="大厅管理：各业务排队与等候、各窗口状态（实时）")
     manager.add_argument("--server", required=True, help="中心平台地址，如 http://10.1.2.3:8700")
-    manager.add_argument("--clerk", required=True, help="值班长或管理员工号（密码在终端输入，或取自 WINDOW_TUI_PASSWORD）")
+    manager.add_argument("--clerk", help="值班长或管理员工号（密码在登录界面输入，或取自 WINDOW_TUI_PASSWORD）")
     manager.set_defaults(handler=_lazy("window_tui.commands.counter_cmd", "run_manager"))
+
+    manager_web = sub.add_parser("manager-web", help="大厅管理（浏览器打开；每个标签页单独登录）")
+    manager_web.add_argument("--server", required=True, help="中心平台地址，如 http://10.1.2.3:8700")
+    manager_web.add_argument("--clerk", help="登录界面预填的工号")
+    manager_web.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机；对外提供请放在 HTTPS 反向代理之后）")
+    manager_web.add_argument("--port", type=port_number, default=8720)
+    manager_web.add_argument("--public-url", help="浏览器访问的地址（经反向代理时），如 https://hall.example/manager")
+    manager_web.set_defaults(handler=_lazy("window_tui.commands.manager_web_cmd", "run_manager_web"))
 
     demo = sub.add_parser("demo", help="演示：嵌入式中心平台 + 演示数据 + 窗口终端")
     demo.add_argument("--data", type=Path, help="演示数据目录（默认在数据目录下 demo/）")

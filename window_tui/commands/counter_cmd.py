@@ -221,46 +221,34 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_manager(args: argparse.Namespace) -> int:
-    """`window-tui manager`: the hall manager logs in (supervisor or admin) and watches the hall."""
+    """`window-tui manager`: the hall manager (supervisor or admin) watches the hall. With
+    --clerk and WINDOW_TUI_PASSWORD it logs in first (a refusal is one line here); otherwise
+    the screen opens on its own login form — in a terminal, or in a browser under
+    `window-tui manager-web` (textual-serve's driver)."""
     import asyncio
-    import getpass
     import os
 
-    from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+    from window_tui.client import PlatformClient
     from window_tui.config import load_config_or_exit
+    from window_tui.manager_login import ManagerLoginRefused, manager_login
     from window_tui.ui.manager import ManagerApp
 
     config = load_config_or_exit()
     password = os.environ.get("WINDOW_TUI_PASSWORD", "")
-    if not password:
-        if not sys.stdin.isatty():
-            print("缺少密码：请在终端中运行以输入密码，或设置环境变量 WINDOW_TUI_PASSWORD", file=sys.stderr)
-            return 2
+    in_browser = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    options = {"wait_alert_minutes": config.manager.wait_alert_minutes, "hall_name": config.hall.name}
+    if password and args.clerk and not in_browser:
         try:
-            password = getpass.getpass(f"工号 {args.clerk} 的密码：")
-        except (EOFError, KeyboardInterrupt):
-            print("\n未输入密码", file=sys.stderr)
+            login, _answer = asyncio.run(manager_login(args.server, args.clerk, password))
+        except ManagerLoginRefused as exc:
+            print(exc.message, file=sys.stderr)
             return 2
-    client = PlatformClient(args.server)
-
-    async def log_in() -> dict:
-        try:
-            return await client.login(args.clerk, password, None, device="manager")
-        finally:
-            await client.aclose()
-
-    try:
-        answer = asyncio.run(log_in())
-    except (PlatformUnavailable, PlatformRejected) as exc:
-        print(f"登录失败：{exc.message}", file=sys.stderr)
+        # The screen may stay open past the platform's 12-hour session: it logs in again by itself.
+        ManagerApp(PlatformClient(args.server, auth=login), **options).run()
+        return 0
+    if not in_browser and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("缺少密码：请在终端中运行（在登录界面输入密码），或设置环境变量 WINDOW_TUI_PASSWORD，"
+              "或用 window-tui manager-web 在浏览器中打开", file=sys.stderr)
         return 2
-    if answer["clerk"]["role"] not in ("supervisor", "admin"):
-        print(f"工号 {args.clerk} 不是值班长或管理员，不能打开大厅管理", file=sys.stderr)
-        return 2
-    from window_tui.shift_login import ShiftLogin
-
-    # The screen may stay open past the platform's 12-hour session: it logs in again by itself.
-    login = ShiftLogin(args.clerk, password, None, device="manager", token=client.token)
-    ManagerApp(PlatformClient(args.server, auth=login),
-               wait_alert_minutes=config.manager.wait_alert_minutes, hall_name=config.hall.name).run()
+    ManagerApp(None, server=args.server, clerk=args.clerk or "", **options).run()
     return 0

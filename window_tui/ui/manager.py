@@ -59,9 +59,13 @@ class ManagerApp(WorkerSupervisor, App[None]):
         Binding("ctrl+q", "quit", "退出", id="manager.quit"),
     ]
 
-    def __init__(self, client: PlatformClient, *, wait_alert_minutes: int = 20, hall_name: str = "") -> None:
+    def __init__(self, client: PlatformClient | None, *, wait_alert_minutes: int = 20, hall_name: str = "",
+                 server: str = "", clerk: str = "") -> None:
+        """`client` logged in already, or None: the screen opens on its login form for
+        `server` (the clerk number filled in when given)."""
         super().__init__()
-        self.client = client
+        self._client = client
+        self.server, self.clerk = server, clerk
         self.alert_seconds = wait_alert_minutes * 60
         self.hall_name = hall_name
         self.online: bool | None = None
@@ -99,8 +103,32 @@ class ManagerApp(WorkerSupervisor, App[None]):
                            ("clerk", "人员"), ("services", "业务")):
             windows.add_column(label, key=key)
         self._show_status()
+        if self._client is None:
+            from window_tui.ui.manager_login import ManagerLoginScreen
+
+            self.push_screen(ManagerLoginScreen(self.server, hall_name=self.hall_name, clerk=self.clerk),
+                             self._logged_in)
+        else:
+            self._start()
+
+    @property
+    def client(self) -> PlatformClient:
+        assert self._client is not None, "the manager's screen acts only after its login"
+        return self._client
+
+    def _logged_in(self, result: tuple[Any, dict] | None) -> None:
+        if result is None:
+            self.exit()
+            return
+        login, _answer = result
+        self._client = PlatformClient(self.server, auth=login)
+        self.notify(f"已登录：{login.clerk} {login.clerk_name}".strip())
+        self._start()
+
+    def _start(self) -> None:
         self.set_interval(REFRESH_S, self._refresh_if_due)
         self.set_interval(QUIET_REFRESH_S, self.action_refresh)
+        self._dirty = True
         self.follow()
 
     # --- what the screen asks -----------------------------------------------------------
