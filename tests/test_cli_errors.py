@@ -34,6 +34,7 @@ BAD = [
     ("rate --server http://127.0.0.1:9 --window x", "无效"),
     ("display-web --server http://127.0.0.1:9 --token-file /missing/token", "令牌文件"),
     ("message-sink --port 0 --out /missing/dir/x.jsonl", "不存在"),
+    ("manager-web --server http://127.0.0.1:9 --port 99999", "65535"),
     ("no-such-command", "无效"),
 ]
 
@@ -71,7 +72,8 @@ def test_busy_ports_and_existing_names(tmp_path: Path, busy_port: int) -> None:
     token = tmp_path / "token"
     token.write_text("x", encoding="utf-8")
     for command in (f"demo --port {busy_port}", f"serve --port {busy_port} --db {tmp_path}/s.db",
-                    f"display-web --server http://127.0.0.1:9 --token-file {token} --port {busy_port}"):
+                    f"display-web --server http://127.0.0.1:9 --token-file {token} --port {busy_port}",
+                    f"manager-web --server http://127.0.0.1:9 --port {busy_port}"):
         assert_one_line(run(command, tmp_path), "已被占用")
     db = tmp_path / "central.db"
     assert run(f"admin --db {db} add-service A 一件事 A", tmp_path).returncode == 0
