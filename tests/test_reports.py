@@ -74,6 +74,9 @@ def test_a_report_is_numbered_sent_to_12345_once_and_followed_to_its_close(make_
             day = hall.clock.now().date().isoformat()
             assert manager.get("/stats", params={"day": day}).json()["reports"] == {"raised": 0, "overdue": 1}
             assert manager.get("/stats", params={"day": "2026-11-20"}).json()["reports"]["raised"] == 2
+            # over a period: every report raised in it, and those open past their deadline at its end
+            period = manager.get("/stats", params={"day": "2026-11-19", "to": day}).json()["reports"]
+            assert period == {"raised": 2, "overdue": 1}
 
 
 def test_without_a_hotline_address_work_orders_are_recorded(make_hall: Any) -> None:

@@ -110,9 +110,11 @@ def change_state(connection: Connection, report_id: str, state: str, note: str, 
     return public(row, now.date())
 
 
-def day_figures(connection: Connection, day: str) -> dict[str, int]:
-    raised = connection.execute("SELECT COUNT(*) FROM reports WHERE substr(raised_at, 1, 10) = ?",
-                                (day,)).fetchone()[0]
+def period_figures(connection: Connection, first: str, last: str) -> dict[str, int]:
+    """办不成事 over days first..last: how many were raised, and how many are still open past
+    their deadline on the last day."""
+    raised = connection.execute("SELECT COUNT(*) FROM reports WHERE substr(raised_at, 1, 10) >= ?"
+                                " AND substr(raised_at, 1, 10) <= ?", (first, last)).fetchone()[0]
     overdue = connection.execute("SELECT COUNT(*) FROM reports WHERE state IN ('accepted', 'transferred')"
-                                 " AND deadline < ?", (day,)).fetchone()[0]
+                                 " AND deadline < ?", (last,)).fetchone()[0]
     return {"raised": raised, "overdue": overdue}

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from window_tui.central.dialect import Connection
-from window_tui.central.reports import day_figures
+from window_tui.central.reports import period_figures
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -84,7 +84,7 @@ def daily_stats(connection: Connection, day: str, last_day: str | None = None) -
             "total": total[0] if total else {"issued": 0, "served": 0, "no_shows": 0, **_summary([], [])},
             "by_hour": _by_hour(connection, day, last, tickets), "ratings": _ratings(connection, day, last),
             "by_bundle": _by_bundle(connection, day, last, tickets), "by_indicator": _by_indicator(connection, day, last),
-            "reports": day_figures(connection, last)}  # 办不成事: raised that day, and open past their deadline
+            "reports": period_figures(connection, day, last)}  # 办不成事: raised, and open past their deadline
 
 
 def _by_hour(connection: Connection, day: str, last: str, tickets: list[Any]) -> list[dict[str, int]]:

@@ -177,8 +177,10 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
         self._bars("indicators", [str(i + 1) for i in range(len(indicators))],
                    [[i["mean_score"] for i in indicators]], top=5)
         bad = "  ".join(f"{i['indicator']} 差评 {i['bad']}/{i['rated']}" for i in indicators if i["bad"])
+        reports = stats.get("reports", {})
         self.query_one("#followups-caption", Static).update(
-            "差评回访（未办结，按期限）" + (f"    本期 {bad}" if bad else ""))
+            f"差评回访（未办结，按期限）  本期办不成事 {reports.get('raised', 0)}，逾期未办结 {reports.get('overdue', 0)}"
+            + (f"  {bad}" if bad else ""))
 
     def show_followups(self, followups: list[dict[str, Any]]) -> None:
         table = self.query_one("#followups", DataTable)
