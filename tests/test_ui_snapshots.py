@@ -220,8 +220,9 @@ async def test_the_manager_logs_in_on_the_screen(hall: Hall, size: tuple[int, in
         app.screen.query_one("#login-clerk", Input).value = "1006"
         await pilot.press(*"demo1006", "enter")
         await wait_for(pilot, lambda: "工号 1006 不是值班长或管理员，不能打开大厅管理" in screen_text(app))
-        app.screen.query_one("#login-clerk", Input).value = "8000"
-        await pilot.press(*"demo8000", "enter")
+        assert app.screen.query_one("#login-clerk", Input).has_focus  # another person: from the clerk number
+        assert app.screen.query_one("#login-clerk", Input).value == ""
+        await pilot.press(*"8000", "enter", *"demo8000", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, ManagerLoginScreen) and "今日取号" in screen_text(app))
         assert "已登录：8000 值班长" in app.notices
 

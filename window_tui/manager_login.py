@@ -13,16 +13,18 @@ MANAGER_ROLES = ("supervisor", "admin")
 
 
 class ManagerLoginRefused(Exception):
-    """One Chinese line: why this login cannot open the manager's screen."""
+    """One Chinese line: why this login cannot open the manager's screen; `wrong_person`
+    when the password was right but the person may not manage the hall."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, wrong_person: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.wrong_person = wrong_person
 
 
-async def manager_login(server: str, clerk: str, password: str) -> tuple[ShiftLogin, dict]:
-    """Log in at the platform; the shift login (which logs in again past the platform's
-    12-hour session) and the platform's answer. Raises ManagerLoginRefused."""
+async def manager_login(server: str, clerk: str, password: str) -> ShiftLogin:
+    """Log in at the platform: the shift login, which logs in again by itself past the
+    platform's 12-hour session. Raises ManagerLoginRefused."""
     client = PlatformClient(server)
     try:
         answer = await client.login(clerk, password, None, device="manager")
@@ -31,7 +33,6 @@ async def manager_login(server: str, clerk: str, password: str) -> tuple[ShiftLo
     finally:
         await client.aclose()
     if answer["clerk"]["role"] not in MANAGER_ROLES:
-        raise ManagerLoginRefused(f"工号 {clerk} 不是值班长或管理员，不能打开大厅管理")
-    login = ShiftLogin(clerk, password, None, device="manager", token=client.token,
-                       clerk_name=answer["clerk"].get("name", ""))
-    return login, answer
+        raise ManagerLoginRefused(f"工号 {clerk} 不是值班长或管理员，不能打开大厅管理", wrong_person=True)
+    return ShiftLogin(clerk, password, None, device="manager", token=client.token,
+                      clerk_name=answer["clerk"].get("name", ""), hall_code=answer.get("hall_code") or "")

@@ -239,7 +239,7 @@ def run_manager(args: argparse.Namespace) -> int:
     options = {"wait_alert_minutes": config.manager.wait_alert_minutes, "hall_name": config.hall.name}
     if password and args.clerk and not in_browser:
         try:
-            login, _answer = asyncio.run(manager_login(args.server, args.clerk, password))
+            login = asyncio.run(manager_login(args.server, args.clerk, password))
         except ManagerLoginRefused as exc:
             print(exc.message, file=sys.stderr)
             return 2

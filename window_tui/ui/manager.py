@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
 from window_tui.events import EventFollower
+from window_tui.shift_login import ShiftLogin
 from window_tui.ui.supervision import WorkerSupervisor
 
 log = logging.getLogger("window_tui.manager")
@@ -116,11 +117,10 @@ class ManagerApp(WorkerSupervisor, App[None]):
         assert self._client is not None, "the manager's screen acts only after its login"
         return self._client
 
-    def _logged_in(self, result: tuple[Any, dict] | None) -> None:
-        if result is None:
+    def _logged_in(self, login: ShiftLogin | None) -> None:
+        if login is None:
             self.exit()
             return
-        login, _answer = result
         self._client = PlatformClient(self.server, auth=login)
         self.notify(f"已登录：{login.clerk} {login.clerk_name}".strip())
         self._start()

@@ -4,8 +4,6 @@ shift login once the platform accepts a supervisor or an administrator."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,10 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from window_tui.manager_login import ManagerLoginRefused, manager_login
+from window_tui.shift_login import ShiftLogin
 from window_tui.ui.supervision import SupervisedScreen
 
 
-class ManagerLoginScreen(SupervisedScreen, Screen[tuple[Any, dict]]):
+class ManagerLoginScreen(SupervisedScreen, Screen[ShiftLogin]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "退出", id="manager_login.quit")]
 
     def __init__(self, server: str, *, hall_name: str = "", clerk: str = "") -> None:
@@ -56,10 +55,12 @@ class ManagerLoginScreen(SupervisedScreen, Screen[tuple[Any, dict]]):
     @work(exclusive=True, exit_on_error=False, name="登录")
     async def log_in(self, clerk: str, password: str) -> None:
         try:
-            result = await manager_login(self.server, clerk, password)
+            login = await manager_login(self.server, clerk, password)
         except ManagerLoginRefused as exc:
             self.query_one("#login-error", Static).update(exc.message)
             self.query_one("#login-password", Input).value = ""
-            self.query_one("#login-password", Input).focus()
+            if exc.wrong_person:  # another person logs in: start from the clerk number
+                self.query_one("#login-clerk", Input).value = ""
+            self.query_one("#login-clerk" if exc.wrong_person else "#login-password", Input).focus()
             return
-        self.dismiss(result)
+        self.dismiss(login)
