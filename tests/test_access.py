@@ -60,6 +60,9 @@ def route_table(case: dict) -> dict[tuple[str, str], tuple[str, dict | None, set
         ("GET", "/p/{case_number}"): (f"/p/{case['case_number']}", None, PUBLIC),
         ("GET", "/api/v1/stats"): ("/api/v1/stats", None, CLERKS),
         ("GET", "/api/v1/followups"): ("/api/v1/followups", None, CLERKS),
+        ("POST", "/api/v1/followups/{rating_id}/close"): ("/api/v1/followups/rating-none-0001/close",
+                                                          {"outcome": "explained", "note": "已电话说明"},
+                                                          {"supervisor", "admin"}),
         ("GET", "/api/v1/overview"): ("/api/v1/overview", None, {"supervisor", "admin"}),
         ("GET", "/api/v1/audit"): ("/api/v1/audit", None, {"admin"}),
         ("PUT", "/api/v1/cases/{case_id}/matters/{matter}/result"): (

@@ -158,6 +158,26 @@ def test_batch_gives_a_result_per_item_and_only_the_windows_rater_rates(hall: Ha
     assert followups[0]["case_number"] == case["case_number"]
     assert followups[0]["due_date"] == "2026-11-27"  # 5 working days
 
+    # The manager records the return visit; the rated clerk may not close their own 差评.
+    rating_id = followups[0]["rating_id"]
+    explained = {"outcome": "explained", "note": "已电话说明办理时限，申请人表示理解"}
+    with hall.client(hall.clerk_token(5)) as clerk:
+        assert clerk.post(f"/followups/{rating_id}/close", json=explained).status_code == 403
+    with hall.client(hall.manager_token()) as manager:
+        assert manager.post(f"/followups/{rating_id}/close", json={**explained, "note": "好"}).status_code == 422
+        assert manager.post("/followups/rating-none-0001/close", json=explained).status_code == 404
+        closed = manager.post(f"/followups/{rating_id}/close", json=explained)
+        assert closed.status_code == 200, closed.text
+        assert (closed.json()["status"], closed.json()["outcome_label"], closed.json()["closed_by"]) == (
+            "done", "已解释说明", "8000")
+        assert manager.post(f"/followups/{rating_id}/close", json=explained).json() == closed.json()  # again: same
+        other = manager.post(f"/followups/{rating_id}/close", json={"outcome": "rectified", "note": "已整改流程"})
+        assert other.status_code == 409 and "已解释说明" in other.json()["detail"]  # the first record stands
+        assert manager.get("/followups", params={"open": "true"}).json() == []
+        assert [f["status"] for f in manager.get("/followups").json()] == ["done"]
+    audit = hall.platform.connection.execute("SELECT actor, detail FROM security_audit WHERE action = 'followup_closed'")
+    assert [tuple(r) for r in audit] == [("8000", f"{rating_id} explained")]
+
 
 def test_event_stream_resumes_without_loss_or_repeat(hall: Hall) -> None:
     token = hall.clerk_token(1)

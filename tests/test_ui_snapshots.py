@@ -318,7 +318,7 @@ async def test_manager_charts_show_cases_and_ratings(hall: Hall, size: tuple[int
     token = hall.manager_token()
     with hall.client(token) as manager:
         stats = manager.get("/stats").json()
-        due = [f["due_date"] for f in manager.get("/followups").json() if f["status"] == "open"]
+        due = [f["due_date"] for f in manager.get("/followups", params={"open": "true"}).json()]
     assert [(b["key"], b["tickets"], b["handle_p50_min"], b["handle_p95_min"]) for b in stats["by_bundle"]] == [
         ("newborn", 3, 10.0, 14.0)]
     assert [(i["indicator"], i["rated"], i["mean_score"], i["bad"]) for i in stats["by_indicator"]] == [
@@ -335,6 +335,13 @@ async def test_manager_charts_show_cases_and_ratings(hall: Hall, size: tuple[int
                        and "整体满意度 差评 1/2" in screen_text(app))
         await pilot.pause(0.5)
         check_snapshot(f"manager-charts-cases-{size[0]}x{size[1]}", screen_text(app), size[0])
+        await pilot.press("d")  # the return visit is done: recorded, and the follow-up leaves the list
+        await pilot.press(*"4 无", "enter")
+        await wait_for(pilot, lambda: "回访结果请填 1–3 之一，再空一格写回访情况" in app.notices)
+        await pilot.press("d")
+        await pilot.press(*"2 已电话说明办理时限", "enter")
+        await wait_for(pilot, lambda: any(n.startswith("回访已记录：") and n.endswith("已解释说明") for n in app.notices)
+                       and due[0] not in screen_text(app))
         await pilot.press("r")
         await pilot.press(*"2026-11-01 2026-11-19", "enter")
         await wait_for(pilot, lambda: "2026-11-01 至 2026-11-19（19 天）  取号 0 " in screen_text(app))

@@ -198,9 +198,14 @@ class PlatformClient:
         """The hall at this moment, for its manager (supervisor or admin)."""
         return (await self.request("GET", "/overview")).json()
 
-    async def followups(self) -> list[dict[str, Any]]:
-        """差评 follow-ups (return visits), by deadline, open and closed."""
-        return (await self.request("GET", "/followups")).json()
+    async def open_followups(self) -> list[dict[str, Any]]:
+        """差评 follow-ups (return visits) not yet done, by deadline."""
+        return (await self.request("GET", "/followups", params={"open": "true"})).json()
+
+    async def close_followup(self, rating_id: str, outcome: str, note: str) -> dict[str, Any]:
+        """The manager records how a 差评's return visit ended."""
+        return (await self.request("POST", f"/followups/{rating_id}/close",
+                                   json_body={"outcome": outcome, "note": note})).json()
 
     async def open_reports(self) -> list[dict[str, Any]]:
         """办不成事 reports not yet closed, by deadline (contacts masked)."""

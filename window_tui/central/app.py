@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from window_tui.central import (
     access,
     appointments,
+    followups,
     intake,
     numbering,
     registry_store,
@@ -59,6 +60,7 @@ from window_tui.central.schemas import (
     BatchItem,
     CallBody,
     FinishBody,
+    FollowupCloseBody,
     HandoverBody,
     LeaseBody,
     LoginBody,
@@ -174,9 +176,10 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.exception_handler(results.ResultError)
     @app.exception_handler(reports.ReportError)
+    @app.exception_handler(followups.FollowupError)
     @app.exception_handler(appointments.AppointmentError)
     async def result_error(_: Request, exc: results.ResultError | reports.ReportError
-                           | appointments.AppointmentError) -> JSONResponse:
+                           | appointments.AppointmentError | followups.FollowupError) -> JSONResponse:
         return fail(exc.status, exc.message)
 
     @app.exception_handler(numbering.NumberingError)
@@ -628,8 +631,22 @@ def create_app(platform: Platform) -> FastAPI:
         return stats.daily_stats(platform.connection, first.isoformat(), to.isoformat() if to else None)
 
     @app.get(f"{API}/followups", responses=ERRORS)
-    async def list_followups(_: Clerk) -> list[dict[str, Any]]:
-        return intake.followups(platform.connection)
+    async def list_followups(_: Clerk, open_only: Annotated[bool, Query(alias="open")] = False
+                             ) -> list[dict[str, Any]]:
+        """差评 follow-ups by deadline (`?open=true`: those not yet done)."""
+        return followups.list_followups(platform.connection, open_only)
+
+    @app.post(f"{API}/followups/{{rating_id}}/close", responses=ERRORS)
+    async def close_followup(rating_id: Annotated[str, FPath(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")],
+                             body: FollowupCloseBody, who: Supervisor) -> dict[str, Any]:
+        """The manager records how a 差评's return visit ended (never the rated clerk)."""
+        now = platform.clock.now()
+        answer, changed = followups.close_followup(platform.connection, rating_id, body.outcome, body.note,
+                                                   who.subject, now)
+        if changed:
+            with transaction(platform.connection):
+                auth_audit(platform.connection, now, who.subject, "followup_closed", f"{rating_id} {body.outcome}")
+        return answer
 
     @app.get(f"{API}/reports", responses=ERRORS)
     async def list_reports(_: Clerk, open_only: Annotated[bool, Query(alias="open")] = True) -> list[dict[str, Any]]:

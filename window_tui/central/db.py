@@ -182,6 +182,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (service, slot_start)
     );
     """,
+    # 9: how a 差评 follow-up ended (the manager's record of the return visit).
+    """
+    ALTER TABLE followups ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+    ALTER TABLE followups ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE followups ADD COLUMN closed_at TEXT;
+    ALTER TABLE followups ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 

@@ -16,12 +16,11 @@ from window_tui.central.dialect import AnyRow, Connection, IntegrityError, json_
 from window_tui.central.results import case_state
 from window_tui.domain.case import canonical_json, content_hash, validate_case_content
 from window_tui.domain.catalog import Catalog
+from window_tui.domain.evaluation import BAD_LEVELS, INDICATORS, LEVELS
 from window_tui.domain.workdays import WorkCalendar
 
 RECORD_KINDS = ("case", "rating", "print", "audit")
-RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
-BAD_LEVELS = RATING_LEVELS[3:]
-INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
+RATING_LEVELS = LEVELS  # the names the platform's modules import
 
 
 def _receipt_id(now: datetime) -> str:
@@ -193,10 +192,6 @@ def _store_rating(connection: Connection, rating_id: str, body: dict[str, Any],
             "INSERT INTO followups (rating_id, case_number, window, level, due_date) VALUES (?, ?, ?, ?, ?)",
             (rating_id, body["case_number"], body["window"], body["level"], due.date.isoformat()),
         )
-
-
-def followups(connection: Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in connection.execute("SELECT * FROM followups ORDER BY due_date")]
 
 
 def today_iso(now: datetime) -> str:

@@ -178,6 +178,13 @@ class ReportStateBody(Strict):
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
+class FollowupCloseBody(Strict):
+    """POST /followups/{rating_id}/close: how the return visit ended."""
+
+    outcome: Literal["rectified", "explained", "unreachable"]
+    note: Annotated[str, StringConstraints(min_length=2, max_length=500)]
+
+
 class BatchItem(Strict):
     kind: Literal["case", "rating", "print", "audit", "handover", "report"]
     id: RecordId

@@ -10,6 +10,7 @@ from typing import Any
 
 from window_tui.central.dialect import Connection
 from window_tui.central.reports import period_figures
+from window_tui.domain import evaluation
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -136,15 +137,13 @@ def _by_indicator(connection: Connection, day: str, last: str) -> list[dict[str,
     how many rated it, its mean on the 5 (非常满意) … 1 (非常不满意) scale, and its 差评
     (不满意 and 非常不满意). A rating without an indicator's own level counts its overall level
     for 整体满意度 only."""
-    from window_tui.central.intake import INDICATORS, RATING_LEVELS
-
-    score = {level: 5 - index for index, level in enumerate(RATING_LEVELS)}
-    levels: dict[str, list[str]] = {indicator: [] for indicator in INDICATORS}
+    score = {level: evaluation.score(level) for level in evaluation.LEVELS}
+    levels: dict[str, list[str]] = {indicator: [] for indicator in evaluation.INDICATORS}
     for r in connection.execute("SELECT level, indicators FROM ratings WHERE substr(rated_at, 1, 10) >= ?"
                                 " AND substr(rated_at, 1, 10) <= ?", (day, last)):
         given = json.loads(r["indicators"] or "{}")
-        given.setdefault(INDICATORS[0], r["level"])
-        for indicator in INDICATORS:
+        given.setdefault(evaluation.INDICATORS[0], r["level"])
+        for indicator in evaluation.INDICATORS:
             if given.get(indicator) in score:
                 levels[indicator].append(given[indicator])
     return [{"indicator": indicator, "rated": len(given), "bad": sum(score[level] <= 2 for level in given),

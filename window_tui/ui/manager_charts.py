@@ -25,10 +25,11 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from window_tui.client import PlatformClient, PlatformRejected, PlatformUnavailable
+from window_tui.domain.evaluation import FOLLOWUP_OUTCOMES as OUTCOMES
+from window_tui.domain.evaluation import LEVELS
 from window_tui.ui.dialogs import TextDialog
 from window_tui.ui.supervision import SupervisedScreen
 
-LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")  # shown as 5 … 1
 MAX_DAYS = 367  # the platform's /stats limit; longer periods go through `stats export`
 
 
@@ -64,12 +65,14 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
     # Priority: the tabs and the follow-up table would take the arrows and digits for themselves.
     BINDINGS = [
         Binding("escape", "close", "返回", id="charts.close"),
-        Binding("1", "page('queue')", "排队", id="charts.queue_page", priority=True),
-        Binding("2", "page('cases')", "办件与评价", id="charts.cases_page", priority=True),
+        Binding("1", "page('queue')", "排队", id="charts.queue_page", priority=True, show=False),  # on the tabs
+        Binding("2", "page('cases')", "办件与评价", id="charts.cases_page", priority=True, show=False),
         Binding("left", "day(-1)", "向前", id="charts.previous_day", priority=True),
         Binding("right", "day(1)", "向后", id="charts.next_day", priority=True),
         Binding("w", "span", "一天/七天", id="charts.span", tooltip="只看当天，或看截至当天的七天"),
         Binding("r", "range", "日期范围", id="charts.range", tooltip="任意起止日期（一年以内）"),
+        Binding("d", "close_followup", "回访办结", id="charts.close_followup",
+                tooltip="记录选中差评的回访结果（第 2 页）"),
     ]
 
     def __init__(self, client: PlatformClient, day: date) -> None:
@@ -135,6 +138,36 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def action_close_followup(self) -> None:
+        table = self.query_one("#followups", DataTable)
+        if self.query_one(TabbedContent).active != "cases" or table.row_count == 0:
+            self.notify("请在第 2 页的差评回访表中选中一条", severity="warning")
+            return
+        rating_id = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        choices = "  ".join(f"{n} {label}" for n, label in enumerate(OUTCOMES.values(), start=1))
+        self.app.push_screen(TextDialog(f"回访结果：{choices}；再写回访情况", "如 2 已电话说明办理时限，申请人表示理解"),
+                             lambda typed: self._followup_typed(rating_id, typed))
+
+    def _followup_typed(self, rating_id: str, typed: str | None) -> None:
+        choice, _, note = (typed or "").strip().partition(" ")
+        if not choice:
+            return
+        outcomes = list(OUTCOMES)
+        if not choice.isdigit() or not 1 <= int(choice) <= len(outcomes):
+            self.notify(f"回访结果请填 1–{len(outcomes)} 之一，再空一格写回访情况", severity="warning")
+            return
+        self.record_followup(rating_id, outcomes[int(choice) - 1], note.strip())
+
+    @work(group="followups", exit_on_error=False, name="回访办结")
+    async def record_followup(self, rating_id: str, outcome: str, note: str) -> None:
+        try:
+            done = await self.client.close_followup(rating_id, outcome, note)
+        except (PlatformUnavailable, PlatformRejected) as exc:
+            self.notify(f"回访未记录：{exc.message}", severity="error")
+            return
+        self.notify(f"回访已记录：{done['case_number']} {done['outcome_label']}")
+        self.load()
+
     def period(self) -> str:
         if self.first == self.last:
             return self.first.isoformat()
@@ -147,7 +180,7 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
         title.update(f"大厅统计  {period}  正在查询……")
         try:
             stats = await self.client.stats(self.first.isoformat(), self.last.isoformat())
-            followups = await self.client.followups()
+            followups = await self.client.open_followups()
         except (PlatformUnavailable, PlatformRejected) as exc:
             title.update(f"大厅统计  {period}  无法查询：{exc.message}")
             return
@@ -185,7 +218,7 @@ class ChartsScreen(SupervisedScreen, Screen[None]):
     def show_followups(self, followups: list[dict[str, Any]]) -> None:
         table = self.query_one("#followups", DataTable)
         table.clear()
-        for f in (f for f in followups if f["status"] == "open"):
+        for f in followups:
             left = (date.fromisoformat(f["due_date"]) - self.today).days
             words = Text(f"逾期 {-left} 天", style="bold red") if left < 0 else Text(
                 "今天到期" if left == 0 else f"{left} 天", style="yellow" if left <= 1 else "")

@@ -15,14 +15,13 @@ from textual.widgets import Button, Static
 
 from window_tui.client import PlatformClient, PlatformError, PlatformRejected
 from window_tui.clock import Clock
+from window_tui.domain.evaluation import BAD_LEVELS, INDICATORS, LEVELS
 from window_tui.ui.supervision import WorkerSupervisor
 
 if TYPE_CHECKING:
     from offline.store import LocalStore
 
-LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")  # national wording, best first (left)
 FACES = ("😄", "🙂", "😐", "🙁", "😣")
-INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
 
 
 class RateApp(WorkerSupervisor, App[None]):
@@ -122,7 +121,7 @@ class RateApp(WorkerSupervisor, App[None]):
         rating = {"case_number": self.case["case_number"], "window": self.window, "level": overall,
                   "indicators": dict(self.scores), "rated_at": self.clock.stamp()}
         self.save(rating)
-        bad = overall in LEVELS[3:]
+        bad = overall in BAD_LEVELS
         self.query_one("#thanks", Static).update(
             "感谢您的评价！" + ("我们将在规定时限内回访并整改。" if bad else ""))
         self.query_one("#prompt", Static).update(f"{self.window} 号窗口 · 感谢评价")
