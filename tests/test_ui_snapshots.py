@@ -375,10 +375,17 @@ async def test_the_manager_pauses_and_opens_a_window_and_moves_waiting_tickets(h
             await pilot.press("p")
             await wait_for(pilot, lambda: "3 号窗口已暂停叫号" in app.notices)
             row = lambda: next(line for line in screen_text(app).splitlines() if "3号窗口" in line)  # noqa: E731
-            await wait_for(pilot, lambda: "暂停" in row())
+            await wait_for(pilot, lambda: "暂停" in row() and "值班长 8000 暂停" in row())  # who paused it
             assert clerk.post("/windows/3/call-next").status_code == 409  # the window calls no one
             await pilot.press("p")
-            await wait_for(pilot, lambda: "3 号窗口已开放叫号" in app.notices and "空闲" in row())
+            await wait_for(pilot, lambda: "3 号窗口已开放叫号" in app.notices and "空闲" in row()
+                           and "值班长" not in row())
+            clerk.post("/windows/3/pause", json={"reason": "午休"}).raise_for_status()  # the clerk says why
+            hall.clock.advance(minutes=12)
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: "午休" in row() and "12:00" in row())  # why, and for how long
+            clerk.post("/windows/3/resume").raise_for_status()
+            assert clerk.post("/windows/3/pause", json={"reason": "x" * 31}).status_code == 422
 
             services = app.query_one("#services", DataTable)
             services.focus()

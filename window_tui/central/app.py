@@ -67,6 +67,7 @@ from window_tui.central.schemas import (
     MessageBody,
     MoveBody,
     OpenCaseBody,
+    PauseBody,
     PrintRecordBody,
     RatingBody,
     ReportBody,
@@ -387,9 +388,17 @@ def create_app(platform: Platform) -> FastAPI:
             own_window(who, window)
 
     @app.post(f"{API}/windows/{{window}}/pause", responses=ERRORS)
-    async def pause(window: Window, who: Clerk) -> JSONResponse:
+    async def pause(window: Window, who: Clerk, body: PauseBody | None = None) -> JSONResponse:
+        """Why is kept for the manager's screen: the clerk's words or 窗口暂停; a manager
+        pausing another's window is named."""
         own_or_managed_window(who, window)
-        return done(platform.queue.set_paused(window, True, platform.clock.now()))
+        said = body.reason.strip() if body is not None else ""
+        if who.role in ("supervisor", "admin") and who.window != window:
+            title = "值班长" if who.role == "supervisor" else "管理员"
+            reason = f"{title} {who.subject} 暂停" + (f"：{said}" if said else "")
+        else:
+            reason = said or "窗口暂停"
+        return done(platform.queue.set_paused(window, True, platform.clock.now(), reason))
 
     @app.post(f"{API}/windows/{{window}}/resume", responses=ERRORS)
     async def resume(window: Window, who: Clerk) -> JSONResponse:

@@ -182,8 +182,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (service, slot_start)
     );
     """,
-    # 9: how a 差评 follow-up ended (the manager's record of the return visit).
+    # 9: how a 差评 follow-up ended (the manager's record of the return visit); why and since
+    # when a window is paused (the manager's screen shows it).
     """
+    ALTER TABLE windows ADD COLUMN pause_reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE windows ADD COLUMN paused_at TEXT;
     ALTER TABLE followups ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
     ALTER TABLE followups ADD COLUMN note TEXT NOT NULL DEFAULT '';
     ALTER TABLE followups ADD COLUMN closed_at TEXT;

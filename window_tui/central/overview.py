@@ -46,10 +46,13 @@ def hall_overview(connection: Connection, queue: Queue, now: datetime) -> dict[s
         else:
             state = "idle"
         since = (ticket["started_at"] or ticket["called_at"]) if ticket is not None else None
+        paused = state == "paused"
         windows.append({"number": w["number"], "name": w["name"], "services": w["services"], "state": state,
                         "state_label": WINDOW_STATES[state], "clerk": holder["clerk"] if holder else "",
                         "clerk_name": holder["name"] if holder else "", "ticket": ticket["label"] if ticket else "",
-                        "ticket_seconds": _seconds_since(since, now)})
+                        "ticket_seconds": _seconds_since(since, now),
+                        "pause_reason": w["pause_reason"] if paused else "",
+                        "paused_seconds": _seconds_since(w["paused_at"], now) if paused else 0})
     served = connection.execute("SELECT COUNT(*) FROM tickets WHERE day = ? AND status = 'done'", (day,)).fetchone()[0]
     issued = connection.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (day,)).fetchone()[0]
     no_shows = connection.execute("SELECT COUNT(*) FROM events WHERE day = ? AND kind = 'no_show'",

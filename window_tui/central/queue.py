@@ -385,14 +385,17 @@ class Queue:
             event_id = self._event(now, "message", None, window_number, text=text, sender=sender)
         return {"window": window_number, "event_id": event_id}
 
-    def set_paused(self, window_number: int, paused: bool, now: datetime) -> dict[str, Any]:
+    def set_paused(self, window_number: int, paused: bool, now: datetime, reason: str = "") -> dict[str, Any]:
+        """Pause (with why: the manager's screen shows it and since when) or open a window."""
         with transaction(self.connection):
             window = self.window(window_number)
             if paused and window["current_ticket"] is not None:
                 current = self._ticket(window["current_ticket"])
                 if current["status"] in ("called", "serving"):
                     raise QueueError(409, f"当前号 {current['label']} 尚未办结，暂停前请先办结或转移")
-            self.connection.execute("UPDATE windows SET paused = ? WHERE number = ?", (int(paused), window_number))
+            self.connection.execute(
+                "UPDATE windows SET paused = ?, pause_reason = ?, paused_at = ? WHERE number = ?",
+                (int(paused), reason if paused else "", now.isoformat() if paused else None, window_number))
             event_id = self._event(now, "paused" if paused else "resumed", None, window_number)
         return {"window": window_number, "paused": paused, "event_id": event_id}
 

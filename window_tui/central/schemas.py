@@ -178,6 +178,12 @@ class ReportStateBody(Strict):
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
+class PauseBody(Strict):
+    """POST /windows/{n}/pause: why (optional; shown on the manager's screen, never on displays)."""
+
+    reason: Annotated[str, StringConstraints(max_length=30)] = ""
+
+
 class FollowupCloseBody(Strict):
     """POST /followups/{rating_id}/close: how the return visit ended."""
 

@@ -101,7 +101,7 @@ class ManagerApp(WorkerSupervisor, App[None]):
             services.add_column(label, key=key)
         windows = self.query_one("#windows", DataTable)
         for key, label in (("window", "窗口"), ("state", "状态"), ("ticket", "号码"), ("for", "时长"),
-                           ("clerk", "人员"), ("services", "业务")):
+                           ("clerk", "人员"), ("services", "业务"), ("why", "说明")):
             windows.add_column(label, key=key)
         self._show_status()
         if self._client is None:
@@ -307,11 +307,13 @@ class ManagerApp(WorkerSupervisor, App[None]):
         windows = self.query_one("#windows", DataTable)
         for w in overview["windows"]:
             style = {"closed": "dim", "paused": "yellow", "called": "bold", "serving": "green"}.get(w["state"], "")
-            busy = w["state"] in ("called", "serving")
+            busy, paused = w["state"] in ("called", "serving"), w["state"] == "paused"
             self._put(windows, str(w["number"]), {
                 "window": w["name"], "state": Text(w["state_label"], style=style), "ticket": w["ticket"] or "—",
-                "for": duration(w["ticket_seconds"]) if busy else "—",
-                "clerk": f"{w['clerk']} {w['clerk_name']}".strip() or "—", "services": "".join(w["services"])})
+                "for": duration(w["ticket_seconds"]) if busy else duration(w.get("paused_seconds", 0)) if paused
+                else "—",
+                "clerk": f"{w['clerk']} {w['clerk_name']}".strip() or "—", "services": "".join(w["services"]),
+                "why": w.get("pause_reason", "")})
 
     def _put(self, table: DataTable, key: str, cells: dict[str, Any]) -> None:
         """Update a row's changed cells in place (a new row only for a new service or window):
@@ -331,5 +333,5 @@ class ManagerApp(WorkerSupervisor, App[None]):
         rewrite = (table.id or "") in self._rewriting
         for column, value in cells.items():
             if rewrite or before.get(column) != value:
-                table.update_cell(key, column, value)
+                table.update_cell(key, column, value, update_width=True)  # a longer value widens its column
                 before[column] = value
