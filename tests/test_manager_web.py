@@ -113,6 +113,7 @@ def test_the_manager_logs_in_and_works_in_a_browser(tmp_path: Path) -> None:
         type_line("1006")  # a window clerk: refused
         type_line("demo1006")
         received.wait_for(page, lambda t: "工号 1006 不是值班长或管理员" in t, "the refusal of a window clerk")
+        page.wait_for_timeout(800)  # a person reads the line before typing again
         type_line("8000")  # the form starts again from an empty clerk number
         type_line("demo8000")
         received.wait_for(page, lambda t: "已登录：8000" in t and "● 在线" in t, "the hall after the login")

@@ -57,10 +57,10 @@ class ManagerLoginScreen(SupervisedScreen, Screen[ShiftLogin]):
         try:
             login = await manager_login(self.server, clerk, password)
         except ManagerLoginRefused as exc:
-            self.query_one("#login-error", Static).update(exc.message)
             self.query_one("#login-password", Input).value = ""
             if exc.wrong_person:  # another person logs in: start from the clerk number
                 self.query_one("#login-clerk", Input).value = ""
             self.query_one("#login-clerk" if exc.wrong_person else "#login-password", Input).focus()
+            self.query_one("#login-error", Static).update(exc.message)  # last: the form is ready when it shows
             return
         self.dismiss(login)
