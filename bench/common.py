@@ -34,6 +34,11 @@ def save(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
+def _figure(value: float) -> str:
+    """As many decimals as the size of the figure deserves: 1,254 / 31.2 / 3.400."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
+
+
 def bar_chart(title: str, rows: list[tuple[str, float]], unit: str, width: int = 40) -> None:
     """A horizontal bar chart on a log-free linear scale, for comparing figures at a glance."""
     top = max((v for _, v in rows if v == v), default=1.0) or 1.0
@@ -43,7 +48,7 @@ def bar_chart(title: str, rows: list[tuple[str, float]], unit: str, width: int =
     table.add_column(justify="right", no_wrap=True)
     for label, value in rows:
         filled = 0 if value != value else max(1, round(value / top * width))
-        table.add_row(label, "█" * filled, f"{value:,.3f} {unit}" if value == value else "n/a")
+        table.add_row(label, "█" * filled, f"{_figure(value)} {unit}" if value == value else "n/a")
     console.print(table)
 
 
