@@ -449,6 +449,31 @@ def test_newborn_from_ticket_to_collected_in_a_real_terminal(tmp_path: Path) -> 
             out.write_text("\n\n".join(captures), encoding="utf-8")
 
 
+def test_the_manager_logs_in_on_the_form_in_a_real_terminal(tmp_path: Path) -> None:
+    """Without WINDOW_TUI_PASSWORD the real command opens on its login form (no getpass
+    prompt, no password on the command line): the 值班长 types it and gets the hall."""
+    db = tmp_path / "central.db"
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    with ServeProcess(db, persons=300) as server:
+        env = {"WINDOW_TUI_CONFIG": str(tmp_path / "config.toml"), "TERM": "xterm-256color",
+               "PYTHONPATH": str(Path.cwd())}
+        command = f"{sys.executable} -m window_tui.cli manager --server {server.url} --clerk 8000"
+        tmux = Tmux(f"wt-manager-login-{os.getpid()}", command, env, (80, 24))
+        try:
+            tmux.wait_for("值班长或管理员登录")
+            tmux.type_slowly("demo8001")
+            tmux.keys("Enter")
+            tmux.wait_for("登录失败")
+            time.sleep(0.5)
+            tmux.type_slowly("demo8000")
+            tmux.keys("Enter")
+            tmux.wait_for("● 在线")
+            assert "demo8000" not in tmux.screen()
+            tmux.keys("C-q")
+        finally:
+            tmux.kill()
+
+
 def test_the_manager_watches_the_hall_in_a_real_terminal(tmp_path: Path) -> None:
     """`window-tui manager` logs in as the 值班长 and follows the hall: a ticket taken at the
     kiosk and called at window 3 by another process show on its screen."""
