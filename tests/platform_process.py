@@ -20,6 +20,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_child(process: subprocess.Popen[bytes]) -> None:
+    """Ask a child process to end (SIGTERM: a clean shutdown), kill it after 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class ServeProcess:
     def __init__(self, db: Path | str, *, windows: int = 8, persons: int = 1000, port: int = 0,
                  env: dict[str, str] | None = None, workers: int = 1, workdir: Path | None = None) -> None:
@@ -54,13 +66,8 @@ class ServeProcess:
         raise TimeoutError("serve did not answer")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_child(self.process)
         self.process = None
 
     def kill(self) -> None:

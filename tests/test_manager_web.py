@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.platform_process import ServeProcess, free_port
+from tests.platform_process import ServeProcess, free_port, stop_child
 from tests.tv_browser import ARTIFACTS, browser_page, need_browser
 from window_tui.central.seed import DEMO_KIOSK_TOKEN
 
@@ -54,12 +54,7 @@ class ManagerWeb:
 
     def __exit__(self, *exc: Any) -> None:
         assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_child(self.process)
 
 
 class Received:
