@@ -233,6 +233,33 @@ async def test_the_counter_lists_todays_appointments_for_its_services(make_hall:
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
 
 
+async def test_the_clerk_pauses_with_a_reason_the_manager_sees(make_hall: Any, tmp_path: Any) -> None:
+    """The palette's 暂停叫号并说明原因: the platform keeps the clerk's words for the manager's
+    screen; P alone pauses with 窗口暂停; the palette refuses while already paused."""
+    from window_tui.ui.console import ConsoleScreen
+
+    hall: Hall = make_hall(windows=6, persons=300)
+    app, _session = make_app(hall.url, tmp_path, window=5)
+
+    def stored() -> tuple[int, str]:
+        row = hall.platform.connection.execute("SELECT paused, pause_reason FROM windows WHERE number = 5").fetchone()
+        return row[0], row[1]
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.state.get("services"))
+        app.run_palette_action("pause_with_reason")
+        await wait_for(pilot, lambda: "暂停叫号：原因" in screen_text(app))
+        await pilot.press(*"午休", "enter")
+        await wait_for(pilot, lambda: stored() == (1, "午休") and app.screen.state.get("paused"))
+        app.run_palette_action("pause_with_reason")
+        await wait_for(pilot, lambda: noticed(app, "本窗口已暂停叫号：按 P 恢复"))
+        await pilot.press("p")  # open again, then P alone
+        await wait_for(pilot, lambda: stored() == (0, "") and not app.screen.state.get("paused"))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: stored() == (1, "窗口暂停"))
+
+
 async def test_the_manager_sees_what_waits_beyond_the_queue(make_hall: Any) -> None:
     """A 差评 past its call-back deadline, a certificate made and not collected, and a
     办不成事 report past its deadline show on the manager's screen, overdue in red."""

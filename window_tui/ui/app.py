@@ -91,7 +91,7 @@ class CounterApp(WorkerSupervisor, App[None]):
     def run_palette_action(self, action: str) -> None:
         from window_tui.ui.dialogs import TextDialog
 
-        if action in ("call_number", "handover", "report", "appointments"):
+        if action in ("call_number", "handover", "report", "appointments", "pause_with_reason"):
             from window_tui.ui.console import ConsoleScreen
 
             if isinstance(self.screen, ConsoleScreen):

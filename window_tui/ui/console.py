@@ -342,6 +342,21 @@ class ConsoleScreen(ScanGuardedScreen, SupervisedScreen, Screen[None]):
     def action_pause(self) -> None:
         self.run_queue("resume" if self.state.get("paused") else "pause")
 
+    def action_pause_with_reason(self) -> None:
+        """The palette's pause with a reason the hall's manager sees (P pauses without one)."""
+        from window_tui.ui.dialogs import TextDialog
+
+        if self.state.get("paused"):
+            self.notify("本窗口已暂停叫号：按 P 恢复", severity="warning")
+            return
+
+        def chosen(reason: str | None) -> None:
+            if reason and reason.strip():
+                self.run_queue("pause", {"reason": reason.strip()[:30]})
+
+        self.app.push_screen(TextDialog("暂停叫号：原因（显示在值班长的大厅管理上，不上大屏）", "如 午休、系统故障，最多 30 字"),
+                             chosen)
+
     def action_call_number(self) -> None:
         def chosen(label: str | None) -> None:
             if label:
