@@ -10,13 +10,13 @@ import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from window_tui.central.dialect import Connection
-from window_tui.central.intake import RATING_LEVELS
-from window_tui.central.stats import percentile
+from window_tui.central.stats import percentile, seconds_between
+from window_tui.domain.evaluation import LEVELS as RATING_LEVELS
 
 PEOPLE_COLUMNS = ("叫号办结数", "过号数", "受理件数", "一次性告知件数", "不予受理件数", "平均等候（分钟）",
                   "P95等候（分钟）", "平均办理（分钟）", "P95办理（分钟）", "评价数", *RATING_LEVELS)
@@ -52,12 +52,6 @@ class Sheet:
     rows: list[list[Any]]
 
 
-def _seconds(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
-        return None
-    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-
-
 @dataclass
 class HallFigures:
     """One hall's tallies over the range: per window, per clerk, per bundle, and in all."""
@@ -79,8 +73,8 @@ def collect(connection: Connection, first: date, last: date,
         day = (first + timedelta(days=index)).isoformat()
         for t in connection.execute("SELECT * FROM tickets WHERE day = ? AND status = 'done'", (day,)):
             tallies = (windows.setdefault(t["window"], Tally()), clerks.setdefault(t["clerk"] or "", Tally()), total)
-            wait = _seconds(t["issued_at"], t["called_at"])
-            handle = _seconds(t["started_at"] or t["called_at"], t["finished_at"])
+            wait = seconds_between(t["issued_at"], t["called_at"])
+            handle = seconds_between(t["started_at"] or t["called_at"], t["finished_at"])
             for tally in tallies:
                 tally.served += 1
                 if wait is not None:
@@ -103,7 +97,7 @@ def collect(connection: Connection, first: date, last: date,
             if c["status"] == "accepted":
                 bundle["accepted"] += 1
                 bundle["after_notice" if body.get("supersedes") else "first_visit"] += 1
-                promised = _seconds(c["accepted_at"][:10] + "T00:00:00", c["promised_date"] + "T00:00:00")
+                promised = seconds_between(c["accepted_at"][:10] + "T00:00:00", c["promised_date"] + "T00:00:00")
                 if promised is not None:
                     bundle["promised"].append(promised / 86400)
                 decided = _decided_on(connection, c["case_id"], len(body.get("matters", [])))

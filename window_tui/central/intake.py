@@ -20,7 +20,6 @@ from window_tui.domain.evaluation import BAD_LEVELS, INDICATORS, LEVELS
 from window_tui.domain.workdays import WorkCalendar
 
 RECORD_KINDS = ("case", "rating", "print", "audit")
-RATING_LEVELS = LEVELS  # the names the platform's modules import
 
 
 def _receipt_id(now: datetime) -> str:
@@ -164,11 +163,11 @@ def put_record(connection: Connection, kind: str, record_id: str, body: Any, now
 
 def _rating_problems(body: dict[str, Any]) -> dict[str, str]:
     problems = {}
-    if body.get("level") not in RATING_LEVELS:
-        problems["level"] = f"评价等级应为：{'、'.join(RATING_LEVELS)}"
+    if body.get("level") not in LEVELS:
+        problems["level"] = f"评价等级应为：{'、'.join(LEVELS)}"
     indicators = body.get("indicators", {})
     if not isinstance(indicators, dict) or any(
-        k not in INDICATORS or v not in RATING_LEVELS for k, v in indicators.items()
+        k not in INDICATORS or v not in LEVELS for k, v in indicators.items()
     ):
         problems["indicators"] = f"指标应为 {'、'.join(INDICATORS)}，各取五级之一"
     if not body.get("case_number"):

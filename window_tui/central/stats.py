@@ -13,6 +13,13 @@ from window_tui.central.reports import period_figures
 from window_tui.domain import evaluation
 
 
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    """Seconds from one stored ISO time to another; None when either is missing."""
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile; 0 for no values."""
     if not values:
@@ -42,11 +49,6 @@ def daily_stats(connection: Connection, day: str, last_day: str | None = None) -
     ).fetchall()
     names = {r["code"]: r["name"] for r in connection.execute("SELECT code, name FROM services")}
 
-    def seconds(a: str | None, b: str | None) -> float | None:
-        if not a or not b:
-            return None
-        return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
-
     groups: dict[tuple[str, Any], dict[str, Any]] = {}
 
     def group(kind: str, key: Any) -> dict[str, Any]:
@@ -56,8 +58,8 @@ def daily_stats(connection: Connection, day: str, last_day: str | None = None) -
         for g in (group("service", t["original_service"] or t["service"]), group("total", "all")):
             g["issued"] += 1
         if t["status"] == "done":
-            wait = seconds(t["issued_at"], t["called_at"])
-            handle = seconds(t["started_at"] or t["called_at"], t["finished_at"])
+            wait = seconds_between(t["issued_at"], t["called_at"])
+            handle = seconds_between(t["started_at"] or t["called_at"], t["finished_at"])
             for g in (group("service", t["service"]), group("window", t["window"]), group("total", "all")):
                 g["served"] += 1
                 if wait is not None:
@@ -117,12 +119,9 @@ def _by_bundle(connection: Connection, day: str, last: str, tickets: list[Any]) 
     handles: dict[str, list[float]] = {}
     names: dict[str, str] = {}
     for t in tickets:
-        if t["status"] != "done" or not t["finished_at"]:
+        seconds = seconds_between(t["started_at"] or t["called_at"], t["finished_at"])
+        if t["status"] != "done" or seconds is None:
             continue
-        start = t["started_at"] or t["called_at"]
-        if not start:
-            continue
-        seconds = (datetime.fromisoformat(t["finished_at"]) - datetime.fromisoformat(start)).total_seconds()
         for code, name in {bundle_of[n] for n in json.loads(t["case_numbers"]) if n in bundle_of}:
             handles.setdefault(code, []).append(seconds)
             names[code] = name
@@ -152,9 +151,7 @@ def _by_indicator(connection: Connection, day: str, last: str) -> list[dict[str,
 
 
 def _ratings(connection: Connection, day: str, last: str) -> dict[str, int]:
-    from window_tui.central.intake import RATING_LEVELS
-
-    counts = dict.fromkeys(RATING_LEVELS, 0)
+    counts = dict.fromkeys(evaluation.LEVELS, 0)
     for r in connection.execute("SELECT level FROM ratings WHERE substr(rated_at, 1, 10) >= ?"
                                 " AND substr(rated_at, 1, 10) <= ?", (day, last)):
         counts[r["level"]] = counts.get(r["level"], 0) + 1

@@ -4,6 +4,7 @@ field is said in the form's error line. Each screen says what a login does (`att
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from textual import on
@@ -31,8 +32,9 @@ class CredentialsScreen(SupervisedScreen, Screen[Result]):
             yield Static(hint, id="login-hint")
             yield Static("", id="login-error")
 
-    def attempt(self, clerk: str, password: str) -> None:
-        raise NotImplementedError  # each login screen says what logging in does
+    # Each login screen defines what logging in does (the counter's session, the manager's
+    # platform login); declared here so the form can call it.
+    attempt: Callable[[str, str], None]
 
     def show_error(self, message: str) -> None:
         self.query_one("#login-error", Static).update(message)
